@@ -1,0 +1,257 @@
+"""Step 1: add source images to a project from a folder, a zip, uploads or the built-in samples.
+
+Every image is decoded by `e2gan.images.decode_image` (RGB, EXIF orientation applied), resized so its
+short side is the training resolution and cropped by the project's crop policy, then stored as
+`sources/<id>.png` where `id` is a hash of its decoded pixels, so the same picture is only added once.
+`sources/manifest.json` lists them. A bad file is reported with its reason and skipped; the batch goes on.
+
+Zips are read entry by entry in memory (never extracted), and entries with `..`, absolute paths,
+symbolic links, encryption or suspicious compression ratios are refused.
+"""
+
+from __future__ import annotations
+
+import time
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable, Sequence
+
+from e2gan import atomic, images, samples
+from e2gan.progress import ProgressFn, Tracker
+from e2gan.project import Project, now_iso
+
+MANIFEST = "manifest.json"
+DEFAULT_RESOLUTION = 256
+MAX_ZIP_ENTRIES = 20_000
+MAX_ZIP_TOTAL_BYTES = 8 * 1024**3
+MAX_COMPRESSION_RATIO = 200  # real images compress < 10x; a bomb is thousands
+_FLUSH_EVERY_S = 2.0
+
+Item = tuple[str, Callable[[], bytes]]  # (display name, loader returning the file's bytes)
+
+
+@dataclass
+class SourceSettings:
+    resolution: int = DEFAULT_RESOLUTION  # short side of stored images, = the training resolution
+    crop: str = "center"  # center | random (seeded by the image) | none (keep the aspect ratio)
+
+
+@dataclass
+class ImportReport:
+    added: list[str] = field(default_factory=list)  # ids of new sources
+    duplicates: list[str] = field(default_factory=list)  # names already in the project
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (name, what was converted)
+
+    def merge(self, other: "ImportReport") -> "ImportReport":
+        return ImportReport(
+            self.added + other.added,
+            self.duplicates + other.duplicates,
+            self.rejected + other.rejected,
+            self.notes + other.notes,
+        )
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added"]
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} duplicates skipped")
+        if self.rejected:
+            parts.append(f"{len(self.rejected)} rejected")
+        return ", ".join(parts)
+
+
+# -- reading the store ----------------------------------------------------------------------------
+def list_sources(project: Project) -> list[dict]:
+    """The project's source entries, oldest first; entries whose file vanished are dropped."""
+    path = project.sources_dir / MANIFEST
+    if not path.exists():
+        return []
+    entries = atomic.read_json(path).get("sources", [])
+    return [e for e in entries if (project.sources_dir / e["file"]).is_file()]
+
+
+def source_paths(project: Project) -> list[Path]:
+    return [project.sources_dir / e["file"] for e in list_sources(project)]
+
+
+def settings_of(project: Project) -> SourceSettings:
+    return SourceSettings(**project.get_setting("sources", asdict(SourceSettings())))
+
+
+# -- adding ----------------------------------------------------------------------------------------
+def add_items(
+    project: Project,
+    items: Sequence[Item],
+    origin: str,
+    settings: SourceSettings | None = None,
+    progress: ProgressFn | None = None,
+) -> ImportReport:
+    """Decode, normalise and store each item; the core every `add_*` function uses."""
+    settings = _fix_settings(project, settings)
+    report = ImportReport()
+    with project.lock("sources"):
+        entries = list_sources(project)
+        known = {e["id"] for e in entries}
+        tracker = Tracker("Adding images", len(items), progress)
+        last_flush = time.monotonic()
+        for name, load in items:
+            entry = _import_one(project, name, load, origin, settings, known, report)
+            if entry:
+                entries.append(entry)
+                known.add(entry["id"])
+                if time.monotonic() - last_flush > _FLUSH_EVERY_S:
+                    _write_manifest(project, entries)
+                    last_flush = time.monotonic()
+            tracker.advance(message=name)
+        _write_manifest(project, entries)
+    if report.added:
+        project.set_step("sources", "done", f"{len(entries)} images")
+        project.mark_downstream_stale("sources")
+    return report
+
+
+def _import_one(project, name, load, origin, settings, known, report) -> dict | None:
+    try:
+        img, notes = images.decode_image(load())
+    except images.ImageRejected as e:
+        report.rejected.append((name, str(e)))
+        return None
+    except OSError as e:
+        report.rejected.append((name, f"could not read file ({e.strerror or e})"))
+        return None
+    source_id = images.pixel_hash(img)[:16]
+    if source_id in known:
+        report.duplicates.append(name)
+        return None
+    w, h = img.size
+    if min(w, h) < settings.resolution:
+        notes.append(f"upscaled from {w}x{h} (smaller than {settings.resolution} px)")
+    img = images.normalise(img, settings.resolution, settings.crop, seed=int(source_id[:8], 16))
+    file = f"{source_id}.png"
+    atomic.write_with(project.sources_dir / file, lambda f: img.save(f, format="PNG"))
+    report.added.append(source_id)
+    report.notes.extend((name, n) for n in notes)
+    return {
+        "id": source_id,
+        "file": file,
+        "name": name,
+        "origin": origin,
+        "size": list(img.size),
+        "original_size": [w, h],
+        "notes": notes,
+        "added": now_iso(),
+    }
+
+
+def _fix_settings(project: Project, settings: SourceSettings | None) -> SourceSettings:
+    """The first import fixes the project's resolution and crop; later imports must agree."""
+    stored = project.get_setting("sources")
+    if stored is None:
+        settings = settings or SourceSettings()
+        if settings.crop not in images.CROP_POLICIES:
+            raise ValueError(f"crop must be one of {images.CROP_POLICIES}")
+        if not 64 <= settings.resolution <= 1024:
+            raise ValueError("resolution must be between 64 and 1024 pixels")
+        project.set_setting("sources", asdict(settings))
+        return settings
+    return SourceSettings(**stored)
+
+
+def _write_manifest(project: Project, entries: list[dict]) -> None:
+    atomic.write_json(project.sources_dir / MANIFEST, {"sources": entries})
+
+
+def add_files(project: Project, paths: Iterable[str | Path], origin: str = "upload", **kw) -> ImportReport:
+    """Add individual files (uploads, a file dialog's selection)."""
+    items = [(Path(p).name, (lambda p=p: Path(p).read_bytes())) for p in paths]
+    return add_items(project, items, origin, **kw)
+
+
+def add_folder(project: Project, folder: str | Path, **kw) -> ImportReport:
+    """Add every file under `folder` (recursively; hidden files and folders are skipped)."""
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder")
+    files = sorted(
+        p for p in folder.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    if not files:
+        raise FileNotFoundError(f"{folder} contains no files")
+    items = [(str(p.relative_to(folder)), (lambda p=p: p.read_bytes())) for p in files]
+    return add_items(project, items, f"folder:{folder}", **kw)
+
+
+def add_zip(project: Project, zip_path: str | Path, **kw) -> ImportReport:
+    """Add the images inside a zip, reading entries in memory; unsafe entries are refused."""
+    zip_path = Path(zip_path)
+    try:
+        zf = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ValueError(f"{zip_path.name} is not a readable zip file ({e})") from None
+    with zf:
+        infos = [i for i in zf.infolist() if not i.is_dir() and not _is_junk(i.filename)]
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise ValueError(f"{zip_path.name} has {len(infos)} entries; the limit is {MAX_ZIP_ENTRIES}")
+        total = sum(i.file_size for i in infos)
+        if total > MAX_ZIP_TOTAL_BYTES:
+            raise ValueError(f"{zip_path.name} would unpack to {total / 2**30:.1f} GB; refused (zip bomb?)")
+        items = [(info.filename, _zip_loader(zf, info)) for info in infos]
+        return add_items(project, items, f"zip:{zip_path.name}", **kw)
+
+
+def add_samples(project: Project, **kw) -> ImportReport:
+    """Add the built-in sample photos (bundled in scikit-image and scikit-learn)."""
+    return add_items(project, list(samples.iter_samples()), "samples", **kw)
+
+
+def _is_junk(name: str) -> bool:
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    return any(p == "__MACOSX" or p.startswith("._") or p == ".DS_Store" for p in parts)
+
+
+def _zip_loader(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], bytes]:
+    def load() -> bytes:
+        check_zip_entry(info)
+        with zf.open(info) as f:
+            data = f.read(images.MAX_FILE_BYTES + 1)
+        if len(data) > images.MAX_FILE_BYTES:
+            raise images.ImageRejected("file too large")
+        return data
+
+    return load
+
+
+def check_zip_entry(info: zipfile.ZipInfo) -> None:
+    """Refuse entries that escape the archive or that unpack far beyond their stored size."""
+    name = info.filename.replace("\\", "/")
+    path = PurePosixPath(name)
+    if path.is_absolute() or (len(name) > 1 and name[1] == ":"):
+        raise images.ImageRejected("unsafe zip entry: absolute path")
+    if ".." in path.parts:
+        raise images.ImageRejected("unsafe zip entry: path goes outside the archive ('..')")
+    if (info.external_attr >> 16) & 0o170000 == 0o120000:
+        raise images.ImageRejected("unsafe zip entry: symbolic link")
+    if info.flag_bits & 0x1:
+        raise images.ImageRejected("encrypted zip entry: unzip it with its password first")
+    if info.file_size > images.MAX_FILE_BYTES:
+        raise images.ImageRejected(f"file too large ({info.file_size / 2**20:.0f} MB)")
+    if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO and info.file_size > 2**20:
+        raise images.ImageRejected("refused: compression ratio is absurd (zip bomb?)")
+
+
+def remove_sources(project: Project, ids: Iterable[str]) -> int:
+    """Remove sources by id; returns how many were removed."""
+    ids = set(ids)
+    with project.lock("sources"):
+        entries = list_sources(project)
+        keep = [e for e in entries if e["id"] not in ids]
+        _write_manifest(project, keep)
+        for e in entries:
+            if e["id"] in ids:
+                (project.sources_dir / e["file"]).unlink(missing_ok=True)
+    removed = len(entries) - len(keep)
+    if removed:
+        project.set_step("sources", "done" if keep else "empty", f"{len(keep)} images")
+        project.mark_downstream_stale("sources")
+    return removed

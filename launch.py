@@ -1,0 +1,54 @@
+"""Start E2GAN Studio: `python launch.py` opens it in your browser on http://127.0.0.1:7860."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from e2gan.project import default_projects_dir
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Start E2GAN Studio in your browser.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this computer only)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default 7860; the next free one if taken)")
+    parser.add_argument("--projects", type=Path, default=None, help=f"projects directory (default {default_projects_dir()})")
+    parser.add_argument("--no-browser", action="store_true", help="don't open a browser window")
+    parser.add_argument(
+        "--share-lan",
+        action="store_true",
+        help="listen on all network interfaces so a phone on your Wi-Fi can connect (anyone on the network can!)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    from studio.app import LaunchOptions, launch
+
+    if args.share_lan:
+        print(
+            "WARNING: --share-lan: the studio listens on ALL network interfaces. Anyone on your network can "
+            "open it and your projects. Use it only on a network you trust.",
+            file=sys.stderr,
+        )
+    launch(LaunchOptions(args.host, _free_port(args.host, args.port), args.projects, not args.no_browser, args.share_lan))
+
+
+def _free_port(host: str, port: int) -> int:
+    """The requested port if free, else the next free one (so a second studio still starts)."""
+    import socket
+
+    for candidate in range(port, port + 100):
+        with socket.socket() as s:
+            try:
+                s.bind((host, candidate))
+                return candidate
+            except OSError:
+                continue
+    return port
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The studio, as a table of contents: a project bar, then one tab per pipeline step in order."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+
+from e2gan.project import ProjectStore
+from studio import project_bar
+from studio.context import Studio
+from studio.tabs import filter as filter_tab
+from studio.tabs import upcoming
+
+TITLE = "E2GAN Studio"
+MAX_UPLOAD = "200mb"
+CSS = """
+#project-status { font-size: 0.95em; }
+.upcoming { opacity: 0.8; }
+"""
+
+
+def build_app(store: ProjectStore) -> gr.Blocks:
+    studio = Studio(store)
+    with gr.Blocks(title=TITLE) as app:
+        gr.Markdown(f"# {TITLE}\nType an edit, get a real-time filter you own.")
+        bar = project_bar.build(studio)
+        with gr.Tabs():
+            with gr.Tab("1 · Filter", id="filter"):
+                filter_tab.build(studio, bar)
+            with gr.Tab("2 · Teach", id="teach"):
+                upcoming.build("Teach", "let a diffusion model or a built-in offline teacher edit every photo into a before/after pair.")
+            with gr.Tab("3 · Curate", id="curate"):
+                upcoming.build("Curate", "map the pairs, flag failed edits and pick a small, diverse training set.")
+            with gr.Tab("4 · Train", id="train"):
+                upcoming.build("Train", "fine-tune the small E2GAN generator with LoRA, with a live loss plot and samples.")
+            with gr.Tab("5 · Try", id="try"):
+                upcoming.build("Try", "run the filter live on your webcam.")
+            with gr.Tab("6 · Export", id="export"):
+                upcoming.build("Export", "build verified ONNX, int8, Core ML and phone web exports.")
+        app.load(lambda: project_bar.on_page_load(studio), None, [bar.project], api_name=False)
+    return app
+
+
+@dataclass
+class LaunchOptions:
+    host: str = "127.0.0.1"
+    port: int | None = None
+    projects: Path | None = None
+    open_browser: bool = True
+    share_lan: bool = False
+
+
+def launch(options: LaunchOptions, block: bool = True):
+    """Build and serve the studio; only the projects directory is served as files."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    store = ProjectStore(options.projects)
+    store.root.mkdir(parents=True, exist_ok=True)
+    host = "0.0.0.0" if options.share_lan else options.host
+    app = build_app(store)
+    app.queue(default_concurrency_limit=4)
+    return app.launch(
+        server_name=host,
+        server_port=options.port,
+        inbrowser=options.open_browser,
+        allowed_paths=[str(store.root)],
+        max_file_size=MAX_UPLOAD,
+        prevent_thread_lock=not block,
+        footer_links=[],
+        css=CSS,
+        theme=gr.themes.Soft(),
+    )

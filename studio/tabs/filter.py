@@ -1,0 +1,117 @@
+"""Tab 1 "Filter": the edit prompt and the source photos the teacher will edit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from e2gan import sources
+from studio.context import Studio, gradio_progress, status_markdown
+from studio.project_bar import ProjectBar
+
+INTRO = """\
+**Step 1 — describe the filter and give it photos.** Write the edit as an instruction
+(_"make it a watercolour painting"_, _"turn him into a zombie"_), then add photos like the ones the filter
+will see: upload them, point to a folder or zip on this computer, or use the built-in sample photos.
+"""
+REJECTED_HEADERS = ["file", "why it was skipped"]
+
+
+def build(studio: Studio, bar: ProjectBar) -> None:
+    gr.Markdown(INTRO)
+    with gr.Row():
+        prompt = gr.Textbox(label="Edit prompt", placeholder="make it a watercolour painting", scale=4, elem_id="prompt")
+        save_prompt = gr.Button("Save prompt", scale=1, elem_id="save-prompt")
+    with gr.Row():
+        with gr.Column(scale=1):
+            uploads = gr.File(label="Upload photos", file_count="multiple", file_types=["image", ".zip"], elem_id="uploads")
+            path = gr.Textbox(label="…or a folder or .zip on this computer", placeholder="~/Pictures/portraits", elem_id="source-path")
+            add_path = gr.Button("Add from folder / zip", elem_id="add-path")
+            add_samples = gr.Button("Use sample images", variant="secondary", elem_id="add-samples")
+        with gr.Column(scale=2):
+            counts = gr.Markdown("", elem_id="source-counts")
+            gallery = gr.Gallery(label="Source images", columns=6, height=420, elem_id="source-gallery")
+            rejected = gr.Dataframe(
+                headers=REJECTED_HEADERS, label="Skipped files", interactive=False, elem_id="rejected", visible=False
+            )
+
+    view_outputs = [prompt, gallery, counts]
+
+    def view(name: str | None):
+        project = studio.project(name)
+        if project is None:
+            return "", [], "Open or create a project to add photos."
+        entries = sources.list_sources(project)
+        items = [(str(project.sources_dir / e["file"]), e["name"]) for e in entries]
+        return project.prompt, items, _counts_text(len(entries))
+
+    def on_save_prompt(name: str | None, text: str):
+        project = studio.project(name)
+        if project is None:
+            return "⚠️ Create or open a project first.", status_markdown(None)
+        project.set_prompt(text)
+        return "Prompt saved.", status_markdown(project)
+
+    def run_import(name, do_import, progress):
+        project = studio.project(name)
+        if project is None:
+            raise gr.Error("Create or open a project first.")
+        try:
+            report = do_import(project, gradio_progress(progress))
+        except (ValueError, FileNotFoundError) as e:
+            raise gr.Error(str(e)) from None
+        prompt_value, items, counts_text = view(name)
+        rows = [[n, r] for n, r in report.rejected]
+        message = f"{report.summary()}." + (f" {len(report.notes)} converted (see the log)." if report.notes else "")
+        return (
+            prompt_value,
+            items,
+            counts_text,
+            gr.update(value=rows, visible=bool(rows)),
+            message,
+            status_markdown(project),
+        )
+
+    import_outputs = view_outputs + [rejected, bar.message, bar.status]
+
+    def on_samples(name, progress=gr.Progress()):
+        return run_import(name, lambda p, cb: sources.add_samples(p, progress=cb), progress)
+
+    def on_uploads(name, files, progress=gr.Progress()):
+        files = [Path(f) for f in (files or [])]
+        if not files:
+            return [gr.update()] * len(import_outputs)
+        zips = [f for f in files if f.suffix.lower() == ".zip"]
+        others = [f for f in files if f.suffix.lower() != ".zip"]
+
+        def add(project, cb):
+            report = sources.add_files(project, others, origin="upload", progress=cb) if others else None
+            for z in zips:
+                more = sources.add_zip(project, z, progress=cb)
+                report = more if report is None else report.merge(more)
+            return report
+
+        return run_import(name, add, progress)
+
+    def on_path(name, text, progress=gr.Progress()):
+        target = Path((text or "").strip()).expanduser()
+        if not text or not target.exists():
+            raise gr.Error(f"No such folder or zip: {text!r}")
+        if target.is_dir():
+            return run_import(name, lambda p, cb: sources.add_folder(p, target, progress=cb), progress)
+        return run_import(name, lambda p, cb: sources.add_zip(p, target, progress=cb), progress)
+
+    add_samples.click(on_samples, [bar.project], import_outputs, api_name="add_samples")
+    uploads.upload(on_uploads, [bar.project, uploads], import_outputs, api_name="add_uploads")
+    add_path.click(on_path, [bar.project, path], import_outputs, api_name="add_path")
+    save_prompt.click(on_save_prompt, [bar.project, prompt], [bar.message, bar.status], api_name="save_prompt")
+    prompt.submit(on_save_prompt, [bar.project, prompt], [bar.message, bar.status])
+    bar.project.change(view, [bar.project], view_outputs, api_name=False)
+
+
+def _counts_text(n: int) -> str:
+    if n == 0:
+        return "No source images yet."
+    return f"**{n} source images.** Next: the **Teach** tab turns each one into a before/after pair."
+

@@ -1,0 +1,26 @@
+"""Shared fixtures: an offline, single-threaded environment and a fresh projects folder per test."""
+
+from __future__ import annotations
+
+import os
+
+# Set before any test imports torch/gradio: no network, one thread each (2-core machines), no analytics.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import pytest  # noqa: E402
+
+from e2gan.project import ProjectStore  # noqa: E402
+
+from tests.browser import browser, page, studio_server  # noqa: E402,F401  (fixtures)
+
+
+@pytest.fixture
+def store(tmp_path) -> ProjectStore:
+    return ProjectStore(tmp_path / "projects")
+
+
+@pytest.fixture
+def project(store):
+    return store.create("test filter", "make it a watercolour painting")

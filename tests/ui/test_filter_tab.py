@@ -1,0 +1,48 @@
+"""Browser test: open the studio, create a project, add the sample images, see them in the gallery."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from e2gan import samples
+
+pytestmark = pytest.mark.browser
+
+
+def field(page, elem_id: str):
+    return page.locator(f"#{elem_id} textarea, #{elem_id} input").first
+
+
+def test_create_project_and_add_samples(studio_server, page):
+    page.goto(studio_server.url, wait_until="load")
+    expect(page.get_by_text("No project open")).to_be_visible()
+    for tab in ("Filter", "Teach", "Curate", "Train", "Try", "Export"):
+        expect(page.get_by_role("tab", name=tab)).to_be_visible()
+
+    field(page, "new-name").fill("watercolour")
+    page.locator("#create-project").click()
+    expect(page.locator("#project-message")).to_contain_text("Created watercolour")
+    expect(page.locator("#project-status")).to_contain_text("watercolour")
+    expect(page.locator("#source-counts")).to_contain_text("No source images yet")  # the tab has loaded it
+
+    field(page, "prompt").fill("make it a watercolour painting")
+    page.locator("#save-prompt").click()
+    expect(page.locator("#project-status")).to_contain_text("make it a watercolour painting")
+
+    page.locator("#add-samples").click()
+    n = len(samples.sample_names())
+    expect(page.locator("#source-counts")).to_contain_text(f"{n} source images", timeout=120_000)
+    expect(page.locator("#source-gallery img")).to_have_count(n)
+    expect(page.locator("#project-status")).to_contain_text(f"Filter: {n} images")
+
+    # The studio remembers the project: a reload reopens it with its images.
+    page.reload(wait_until="load")
+    expect(page.locator("#source-counts")).to_contain_text(f"{n} source images")
+    assert (studio_server.projects / "watercolour" / "sources" / "manifest.json").is_file()
+
+
+def test_upcoming_tab_says_so(studio_server, page):
+    page.goto(studio_server.url, wait_until="load")
+    page.get_by_role("tab", name="Export").click()
+    expect(page.get_by_text("Export is not built yet.")).to_be_visible()
