@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 # Set before any test imports torch/gradio: no network, one thread each (2-core machines), no analytics.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("E2GAN_CACHE", tempfile.mkdtemp(prefix="e2gan-test-cache-"))
 
 import pytest  # noqa: E402
 

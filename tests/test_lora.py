@@ -1,0 +1,93 @@
+"""LoRA on the crucial layers: only adapters train, ResBlocks never change, merging is exact."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from e2gan.lora import (
+    CRUCIAL_LAYERS,
+    LoraSettings,
+    adapter_bytes,
+    apply_lora,
+    load_adapter,
+    merge,
+    save_adapter,
+)
+from e2gan.models.generator import Generator, GeneratorConfig
+from e2gan.train import Trainer, TrainSettings
+from tests.tiny import constant_text, invert_pairs, tiny_generator_config
+
+
+def example_inputs(base, size):
+    """Random inputs (an all-zero image makes instance norm divide noise by ~0)."""
+    g = torch.Generator().manual_seed(5)
+    c = base.config
+    return (torch.rand(2, 3, size, size, generator=g) * 2 - 1, torch.randn(2, c.text_tokens, c.text_dim, generator=g))
+
+
+@pytest.fixture
+def base():
+    torch.manual_seed(0)
+    return Generator(tiny_generator_config()).eval()
+
+
+def test_only_adapters_require_grad(base):
+    model = apply_lora(base)
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n for n in trainable)
+    assert not any(".res_in." in n or ".res_out." in n for n in trainable)
+    adapted = {n.split(".lora_")[0].removeprefix("base_model.model.") for n in trainable}
+    assert adapted == set(CRUCIAL_LAYERS)
+    assert not any("lora_" in n for n, _ in base.named_parameters())  # the base itself is untouched
+
+
+def test_finetuning_changes_adapters_but_no_resblock(base, tmp_path):
+    model = apply_lora(base)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    settings = TrainSettings(steps=5, resolution=32, lr=1e-2, sample_every=100, checkpoint_every=100)
+    Trainer(model, invert_pairs(), constant_text(), settings, tmp_path).fit()
+    after = dict(model.named_parameters())
+    changed = {n for n in before if not torch.equal(before[n], after[n].detach())}
+    assert any("lora_B" in n for n in changed)
+    assert changed and all("lora_" in n for n in changed)
+
+
+def trained_adapter(base, seed=1):
+    model = apply_lora(base)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.1)  # as after training: B starts at zero, so the adapter would be a no-op
+    return model.eval()
+
+
+def test_merged_output_equals_unmerged(base):
+    model = trained_adapter(base)
+    inputs = example_inputs(base, 32)
+    unmerged = model(*inputs)
+    assert (unmerged - base(*inputs)).abs().max() > 1e-3  # the adapter does something
+    merged = merge(model)
+    assert torch.allclose(merged(*inputs), unmerged, atol=1e-5)
+
+
+def test_adapter_round_trip_in_peft_format(base, tmp_path):
+    model = trained_adapter(base)
+    folder = save_adapter(model, tmp_path / "adapter", {"prompt": "invert"})
+    assert {"adapter_model.safetensors", "adapter_config.json", "e2gan_adapter.json"} <= {p.name for p in folder.iterdir()}
+    loaded = load_adapter(base, folder).eval()
+    inputs = example_inputs(base, 32)
+    assert torch.allclose(loaded(*inputs), model(*inputs), atol=1e-6)
+
+
+def test_default_adapter_size_is_a_few_hundred_kb(tmp_path):
+    model = apply_lora(Generator(GeneratorConfig()))
+    size = adapter_bytes(save_adapter(model, tmp_path / "a"))
+    assert 0.05e6 < size < 0.5e6
+
+
+@pytest.mark.parametrize("ranks,message", [({"down": -1}, "whole numbers"), ({"resblocks": 4}, "unknown LoRA layer groups"), ({"down": 0, "ds_us": 0, "transformer": 0, "up": 0}, "nothing would train")])
+def test_bad_ranks_are_refused(base, ranks, message):
+    with pytest.raises(ValueError, match=message):
+        apply_lora(base, LoraSettings(ranks=ranks))

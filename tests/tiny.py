@@ -1,0 +1,62 @@
+"""Tiny random stand-ins for heavy models (diffusers' get_dummy_components idea): real classes, small configs.
+
+Nothing here is a mock: each is the real component at a size that runs on a CPU in milliseconds, saved to
+disk and loaded back through the same code path a user's weights take.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from e2gan.data import PairData
+from e2gan.models.generator import GeneratorConfig
+from e2gan.text.encoder import TextEmbedding
+
+TINY_CLIP = "e2gan-tiny-clip"
+
+
+def tiny_generator_config(**overrides) -> GeneratorConfig:
+    base = dict(width=4, attn_width=16, heads=2, text_dim=16, text_tokens=4, resolution=32)
+    return GeneratorConfig(**{**base, **overrides})
+
+
+def constant_text(dim: int = 16, tokens: int = 4):
+    """A text function for tiny generators: one fixed embedding per distinct prompt."""
+
+    def text(prompts: list[str]) -> TextEmbedding:
+        rows = [torch.tensor(np.random.default_rng(abs(hash(p)) % 2**32).standard_normal((tokens, dim)), dtype=torch.float32) for p in prompts]
+        return TextEmbedding(torch.stack(rows), torch.ones(len(prompts), tokens))
+
+    return text
+
+
+def invert_pairs(n: int = 4, size: int = 48, seed: int = 0) -> PairData:
+    """Random images and their colour inversions: a learnable edit with a known answer."""
+    rng = np.random.default_rng(seed)
+    base = np.linspace(0, 255, size, dtype=np.float32)[None, :, None]
+    srcs = [np.clip(base + rng.normal(0, 40, (size, size, 3)), 0, 255).astype(np.uint8) for _ in range(n)]
+    return PairData.from_arrays(srcs, [255 - s for s in srcs], ["invert the colours"] * n)
+
+
+def tiny_open_clip(folder: Path) -> tuple[str, Path]:
+    """Register a 3 M-parameter CLIP config and save random weights as safetensors; returns (name, file)."""
+    import open_clip
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {
+        "embed_dim": 64,
+        "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "patch_size": 16},
+        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 2},
+    }
+    (folder / f"{TINY_CLIP}.json").write_text(json.dumps(config))
+    open_clip.add_model_config(folder / f"{TINY_CLIP}.json")
+    torch.manual_seed(0)
+    model = open_clip.create_model(TINY_CLIP, pretrained=None)
+    weights = folder / "tiny_clip.safetensors"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(weights))
+    return TINY_CLIP, weights
