@@ -94,7 +94,7 @@ class PairData:
 
 
 def _load(path: Path) -> torch.Tensor:
-    return torch.from_numpy(images.to_array(images.load_rgb(path))).permute(2, 0, 1).contiguous()
+    return torch.from_numpy(np.array(images.load_rgb(path), dtype=np.uint8)).permute(2, 0, 1).contiguous()
 
 
 def _crop_pair(s: torch.Tensor, t: torch.Tensor, res: int, rng: np.random.Generator | None):

@@ -32,6 +32,7 @@ from torch import nn
 from e2gan import checkpoint
 from e2gan.callbacks import TrainCallback
 from e2gan.data import PairData, to_uint8
+from e2gan.distributed import Distributed
 from e2gan.losses import LossConfig, discriminator_loss, generator_loss
 from e2gan.models.discriminator import DiscriminatorConfig, PatchDiscriminator
 from e2gan.progress import Cancelled
@@ -109,7 +110,7 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.cancel = cancel or threading.Event()
         self.probe = probe or data
-        self.dist = _Distributed()
+        self.dist = Distributed()
         self.device = self.dist.device if self.dist.world > 1 else resolve_device(settings.device)
         self.autocast_dtype = resolve_precision(settings.precision, self.device)
         self.generator = generator.to(self.device)
@@ -261,50 +262,6 @@ class Trainer:
             return
         for cb in self.callbacks:
             getattr(cb, event)(self, *args)
-
-
-class _Distributed:
-    """Rank, world size and gradient averaging; a no-op in a single process."""
-
-    def __init__(self) -> None:
-        import os
-
-        self.world = int(os.environ.get("WORLD_SIZE", "1"))
-        self.rank, self.device = 0, None
-        if self.world > 1:
-            from accelerate import PartialState
-
-            state = PartialState()
-            self.rank, self.world, self.device = state.process_index, state.num_processes, state.device
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    def average_gradients(self, params: list[nn.Parameter]) -> None:
-        if self.world == 1:
-            return
-        import torch.distributed as dist
-
-        for p in params:
-            if p.grad is not None:
-                dist.all_reduce(p.grad)
-                p.grad /= self.world
-
-    def mean(self, value: torch.Tensor) -> torch.Tensor:
-        if self.world == 1:
-            return value
-        import torch.distributed as dist
-
-        value = value.clone()
-        dist.all_reduce(value)
-        return value / self.world
-
-    def barrier(self) -> None:
-        if self.world > 1:
-            import torch.distributed as dist
-
-            dist.barrier()
 
 
 def resolve_device(name: str = "auto") -> torch.device:

@@ -12,6 +12,7 @@ from e2gan.project import ProjectStore
 from studio import project_bar
 from studio.context import Studio
 from studio.tabs import filter as filter_tab
+from studio.tabs import teach as teach_tab
 from studio.tabs import upcoming
 
 TITLE = "E2GAN Studio"
@@ -31,7 +32,7 @@ def build_app(store: ProjectStore) -> gr.Blocks:
             with gr.Tab("1 · Filter", id="filter"):
                 filter_tab.build(studio, bar)
             with gr.Tab("2 · Teach", id="teach"):
-                upcoming.build("Teach", "let a diffusion model or a built-in offline teacher edit every photo into a before/after pair.")
+                teach_tab.build(studio, bar)
             with gr.Tab("3 · Curate", id="curate"):
                 upcoming.build("Curate", "map the pairs, flag failed edits and pick a small, diverse training set.")
             with gr.Tab("4 · Train", id="train"):

@@ -26,3 +26,27 @@ def store(tmp_path) -> ProjectStore:
 @pytest.fixture
 def project(store):
     return store.create("test filter", "make it a watercolour painting")
+
+
+@pytest.fixture(scope="session")
+def tiny_ip2p(tmp_path_factory):
+    from tests.tiny import tiny_diffusion_pipeline
+
+    return tiny_diffusion_pipeline(tmp_path_factory.mktemp("models") / "tiny-ip2p", "instruct-pix2pix")
+
+
+@pytest.fixture(scope="session")
+def tiny_img2img(tmp_path_factory):
+    from tests.tiny import tiny_diffusion_pipeline
+
+    return tiny_diffusion_pipeline(tmp_path_factory.mktemp("models") / "tiny-img2img", "img2img")
+
+
+@pytest.fixture
+def sample_project(store):
+    """A project with the built-in sample photos at 64 px."""
+    from e2gan import sources
+
+    project = store.create("samples", "make it a watercolour painting")
+    sources.add_samples(project, settings=sources.SourceSettings(resolution=64))
+    return project

@@ -60,3 +60,61 @@ def tiny_open_clip(folder: Path) -> tuple[str, Path]:
     weights = folder / "tiny_clip.safetensors"
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(weights))
     return TINY_CLIP, weights
+
+
+def clip_tokenizer():
+    """A real CLIP BPE tokenizer built offline from the vocabulary open_clip ships."""
+    from open_clip.tokenizer import SimpleTokenizer
+    from transformers import CLIPTokenizer
+
+    bpe = SimpleTokenizer()
+    merges = [pair for pair, _ in sorted(bpe.bpe_ranks.items(), key=lambda kv: kv[1])]
+    end = "<end_of_text>"
+    return CLIPTokenizer(
+        vocab=dict(bpe.encoder), merges=merges, model_max_length=77,
+        bos_token="<start_of_text>", eos_token=end, unk_token=end, pad_token=end,
+    )  # fmt: skip
+
+
+def tiny_diffusion_pipeline(folder: Path, kind: str = "instruct-pix2pix") -> Path:
+    """Build a random InstructPix2Pix (8-channel UNet) or img2img (4-channel) pipeline and save it."""
+    from diffusers import (
+        AutoencoderKL,
+        EulerAncestralDiscreteScheduler,
+        StableDiffusionImg2ImgPipeline,
+        StableDiffusionInstructPix2PixPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(32, 64), layers_per_block=2, sample_size=32,
+        in_channels=8 if kind == "instruct-pix2pix" else 4, out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32,
+    )  # fmt: skip
+    vae = AutoencoderKL(
+        block_out_channels=[32, 64], in_channels=3, out_channels=3, latent_channels=4,
+        down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
+    )  # fmt: skip
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            bos_token_id=0, eos_token_id=2, pad_token_id=1, hidden_size=32, intermediate_size=37,
+            layer_norm_eps=1e-05, num_attention_heads=4, num_hidden_layers=2, vocab_size=49408,
+        )
+    )  # fmt: skip
+    scheduler = EulerAncestralDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1)
+    cls = StableDiffusionInstructPix2PixPipeline if kind == "instruct-pix2pix" else StableDiffusionImg2ImgPipeline
+    pipe = cls(
+        vae=vae, text_encoder=text_encoder, tokenizer=clip_tokenizer(), unet=unet, scheduler=scheduler,
+        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+    )  # fmt: skip
+    pipe.save_pretrained(str(folder), safe_serialization=True)
+    return folder
+
+
+TINY_DIFFUSION_SETTINGS = {
+    "instruct-pix2pix": {"steps": 2, "resolution": 64, "batch_size": 2},
+    "img2img": {"steps": 4, "strength": 0.5, "resolution": 64, "batch_size": 2},
+}

@@ -33,6 +33,9 @@ class MiniLMEncoder(TextEncoder):
 
     def __init__(self, source: str | None = None):
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
 
         location = source or bundled_model_dir() or HUB_ID
         try:

@@ -1,44 +1,15 @@
-"""The `e2gan` command: every pipeline step from a terminal, on the same project folders as the studio.
-
-    e2gan new zombie --prompt "turn him into a zombie"
-    e2gan sources add zombie ~/Pictures/portraits        # or a .zip, or --samples
-    e2gan list
-
-Each verb is a small function that parses nothing itself: it turns arguments into one library call.
-"""
+"""CLI verbs for projects and their source images: new, list, show, rename, delete, sources."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable
 
-from e2gan.project import STEPS, ProjectError, ProjectStore, default_projects_dir
-
-EPILOG = """\
-Projects live in a folder per filter under the projects directory (default ~/e2gan-projects;
-set --projects or the E2GAN_PROJECTS environment variable to use another).
-
-The pipeline, one verb per step:
-  e2gan new NAME --prompt TEXT      create a filter project
-  e2gan sources add NAME PATH...    add photos (folders, zips, files) or --samples
-"""
+from e2gan.project import STEPS, ProjectStore
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="e2gan",
-        description="E2GAN Studio: turn an image-edit prompt into a real-time filter.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--projects", type=Path, default=None, help=f"projects directory (default: {default_projects_dir()})"
-    )
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
-    verbs.required = True
-
+def register(verbs: argparse._SubParsersAction) -> None:
     p = verbs.add_parser("new", help="create a filter project", description="Create a filter project.")
     p.add_argument("name", help="project name (letters, digits, space, _ . + -)")
     p.add_argument("--prompt", default="", help='the edit, e.g. "make it a watercolour painting"')
@@ -61,7 +32,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_delete)
 
     _add_sources_parser(verbs)
-    return parser
 
 
 def _add_sources_parser(verbs: argparse._SubParsersAction) -> None:
@@ -181,19 +151,3 @@ def _quote(name: str) -> str:
     return f'"{name}"' if " " in name else name
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    store = ProjectStore(args.projects)
-    run: Callable[[argparse.Namespace, ProjectStore], int] = args.run
-    try:
-        return run(args, store)
-    except (ProjectError, ValueError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: finished work is saved; run the same command again to continue", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,271 @@
+"""Built-in image edits that need no weights: the offline teachers' actual pixel work.
+
+Each edit is a function `(rgb uint8 (H, W, 3), rng, strength) -> rgb uint8 (H, W, 3)` of the same size,
+deterministic for a given rng seed. They are real, local transformations a small generator can learn
+(strokes, edges, textures, palettes, relighting), not colour tints, and they give the shipped base model
+its concepts. `strength` (0.25–1.5, default 1) scales each edit's main parameter.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+Array = np.ndarray
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _f(img: Array) -> Array:
+    return img.astype(np.float32) / 255.0
+
+
+def _u8(img: Array) -> Array:
+    return np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _grey(x: Array) -> Array:
+    return x @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _paper(shape: tuple[int, int], rng: np.random.Generator, grain: float = 0.04) -> Array:
+    """A soft paper texture around 1.0."""
+    noise = rng.standard_normal(shape).astype(np.float32)
+    return 1.0 + grain * cv2.GaussianBlur(noise, (0, 0), 1.2) * 2.0
+
+
+def _vignette(h: int, w: int, amount: float) -> Array:
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    r = np.sqrt(((x - w / 2) / (w / 2)) ** 2 + ((y - h / 2) / (h / 2)) ** 2) / np.sqrt(2)
+    return (1.0 - amount * r**2)[..., None]
+
+
+def _edges(x: Array, sigma: float = 1.0) -> Array:
+    """Gradient magnitude of the smoothed luminance, in [0, 1]."""
+    g = cv2.GaussianBlur(_grey(x), (0, 0), sigma)
+    gx, gy = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    mag = np.sqrt(gx**2 + gy**2)
+    return np.clip(mag / (np.percentile(mag, 99) + 1e-6), 0, 1)
+
+
+def _odd(n: float) -> int:
+    n = max(1, int(round(n)))
+    return n if n % 2 else n + 1
+
+
+# -- the edits ----------------------------------------------------------------------------------
+def pencil_sketch(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Graphite on paper: colour-dodge of the luminance with its blurred negative, plus hatching grain."""
+    g = _grey(_f(img))
+    blur = cv2.GaussianBlur(1.0 - g, (0, 0), 6.0 * strength)
+    dodge = np.clip(g / np.maximum(1.0 - blur, 1e-3), 0, 1)
+    hatch = cv2.GaussianBlur(rng.standard_normal(g.shape).astype(np.float32), (0, 0), 0.6)
+    hatch = cv2.filter2D(hatch, -1, np.eye(5, dtype=np.float32) / 5)  # diagonal strokes
+    out = dodge**1.6 * _paper(g.shape, rng, 0.02) - 0.06 * np.abs(hatch) * (1 - dodge)
+    return _u8(np.repeat(np.clip(out, 0, 1)[..., None], 3, axis=2))
+
+
+def watercolour(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Flat washes with darker pigment at their borders, lighter colours, on textured paper."""
+    smooth = _f(cv2.stylization(img, sigma_s=40 * strength, sigma_r=0.35))
+    borders = cv2.Laplacian(cv2.GaussianBlur(_grey(smooth), (0, 0), 1.5), cv2.CV_32F, ksize=3)
+    pooled = smooth - 0.8 * np.clip(borders, 0, None)[..., None]
+    washed = 0.82 * pooled + 0.18  # pigment thins toward the paper's white
+    bleed = cv2.GaussianBlur(washed, (0, 0), 1.0)
+    return _u8(bleed * _paper(img.shape[:2], rng, 0.05)[..., None])
+
+
+def cartoon(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Flat colour regions (bilateral smoothing + quantisation) with bold black outlines."""
+    smooth = img
+    for _ in range(max(1, int(round(3 * strength)))):
+        smooth = cv2.bilateralFilter(smooth, 7, 40, 7)
+    levels = 6
+    flat = np.round(_f(smooth) * (levels - 1)) / (levels - 1)
+    grey = cv2.medianBlur(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), 5)
+    lines = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 9, 4)
+    return _u8(flat * (_f(lines)[..., None]))
+
+
+def oil_paint(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Kuwahara filter (brush-like flat strokes that keep edges) with a light impasto relief."""
+    x = _f(cv2.bilateralFilter(img, 5, 30, 5))
+    r = max(2, int(round(6 * strength)))
+    k = r + 1
+    mean = cv2.blur(x, (k, k))
+    sq = cv2.blur(x * x, (k, k))
+    var = (sq - mean**2).sum(axis=2)
+    h, w = var.shape
+    best_mean = np.zeros_like(x)
+    best_var = np.full((h, w), np.inf, np.float32)
+    for dy in (-r // 2, r // 2):
+        for dx in (-r // 2, r // 2):
+            shift = np.float32([[1, 0, dx], [0, 1, dy]])
+            m = cv2.warpAffine(mean, shift, (w, h), borderMode=cv2.BORDER_REFLECT)
+            v = cv2.warpAffine(var, shift, (w, h), borderMode=cv2.BORDER_REFLECT)
+            better = v < best_var
+            best_var = np.where(better, v, best_var)
+            best_mean = np.where(better[..., None], m, best_mean)
+    relief = cv2.filter2D(_grey(best_mean), -1, np.array([[-1, -1, 0], [-1, 0, 1], [0, 1, 1]], np.float32))
+    lum = _grey(best_mean)[..., None]
+    saturated = lum + 1.5 * (best_mean - lum)
+    canvas = _paper(x.shape[:2], rng, 0.04)[..., None]
+    return _u8((saturated + 0.35 * relief[..., None]) * canvas)
+
+
+def old_photo(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Sepia toning, faded contrast, soft focus, vignette, film grain and scratches."""
+    x = cv2.GaussianBlur(_f(img), (0, 0), 0.8)
+    sepia = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]], np.float32)
+    x = np.clip(x @ sepia.T, 0, 1)
+    x = 0.12 + 0.78 * x  # faded blacks and whites
+    h, w = x.shape[:2]
+    x = x * _vignette(h, w, 0.55 * strength)
+    grain = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 0.7)
+    x = x + 0.05 * strength * grain[..., None]
+    for _ in range(int(rng.integers(2, 6))):
+        col = int(rng.integers(0, w))
+        x[:, col : col + 1] = np.clip(x[:, col : col + 1] + float(rng.uniform(0.1, 0.25)), 0, 1)
+    return _u8(x)
+
+
+def night(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Day to night: darker, bluer and less saturated, with bright areas glowing like lamps."""
+    x = _f(img)
+    lum = _grey(x)[..., None]
+    dark = (0.35 * lum + 0.65 * x) ** (1.0 + 1.2 * strength) * 0.55
+    dark = dark * np.array([0.55, 0.75, 1.25], np.float32)
+    lights = np.clip((lum[..., 0] - 0.7) / 0.3, 0, 1)
+    glow = cv2.GaussianBlur(lights, (0, 0), 6.0)[..., None]
+    warm = np.array([1.0, 0.85, 0.5], np.float32)
+    h, w = x.shape[:2]
+    return _u8((dark + 0.9 * glow * warm) * _vignette(h, w, 0.6))
+
+
+def winter(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Cold light, snow settled on upward-facing edges and flat tops, falling snowflakes."""
+    x = _f(img)
+    lum = _grey(x)[..., None]
+    cold = (0.45 * lum + 0.55 * x) * np.array([0.9, 0.97, 1.1], np.float32) + 0.08
+    g = cv2.GaussianBlur(_grey(x), (0, 0), 1.5)
+    tops = np.clip(-cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=5) * 1.5, 0, 1)  # brighter below than above
+    flat = np.clip(1 - 6 * _edges(x, 2.0), 0, 1) * np.clip(lum[..., 0] * 1.2, 0, 1)
+    snow = np.clip(cv2.GaussianBlur(np.maximum(tops, 0.5 * flat), (0, 0), 1.0) * strength, 0, 1)[..., None]
+    h, w = g.shape
+    flakes = (rng.random((h, w)) > 0.994).astype(np.float32)
+    flakes = np.clip(cv2.GaussianBlur(flakes, (0, 0), 0.9) * 6, 0, 1)[..., None]
+    out = cold * (1 - snow) + snow * 0.97
+    return _u8(out * (1 - flakes) + flakes)
+
+
+def pop_art(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Warhol-style: four bold flat colours by brightness, halftone dots in the mid-tones, black outlines."""
+    x = _f(cv2.bilateralFilter(img, 9, 60, 9))
+    lum = _grey(x)
+    palette = np.array([[0.08, 0.05, 0.25], [0.95, 0.1, 0.55], [0.1, 0.75, 0.95], [1.0, 0.92, 0.1]], np.float32)
+    bands = np.clip((lum * 4).astype(int), 0, 3)
+    out = palette[bands]
+    h, w = lum.shape
+    y, xx = np.mgrid[0:h, 0:w]
+    period = max(3, int(round(6 / strength)))
+    dots = (((y % period) - period / 2) ** 2 + ((xx % period) - period / 2) ** 2) < (period / 3) ** 2
+    mid = (bands == 1) | (bands == 2)
+    out = np.where((dots & mid)[..., None], out * 0.55, out)
+    lines = _edges(x, 1.2) > 0.35
+    return _u8(np.where(lines[..., None], 0.0, out))
+
+
+def neon(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Glowing neon outlines in the image's own saturated hues on a near-black background."""
+    x = _f(img)
+    e = _edges(x, 1.2) ** 0.8
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV).astype(np.float32)
+    hsv[..., 1] = 255
+    hsv[..., 2] = 255
+    vivid = _f(cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB))
+    line = vivid * e[..., None]
+    glow = cv2.GaussianBlur(line, (0, 0), 4.0 * strength)
+    return _u8(0.04 * x + 1.3 * line + 1.6 * glow)
+
+
+def ink(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Sumi-e ink: black strokes where edges are strong, grey washes for shadows, on rice paper."""
+    x = _f(img)
+    g = cv2.GaussianBlur(_grey(x), (0, 0), 1.0)
+    strokes = np.clip(_edges(x, 1.5) * 2.2 * strength, 0, 1)
+    wash = np.round(cv2.GaussianBlur(g, (0, 0), 3.0) * 3) / 3  # three ink dilutions
+    tone = np.clip(0.25 + 0.75 * wash, 0, 1) * (1 - strokes)
+    paper = _paper(g.shape, rng, 0.03)[..., None] * np.array([1.0, 0.97, 0.9], np.float32)
+    return _u8(tone[..., None] * paper)
+
+
+def thermal(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """A thermal camera: heat from brightness and local contrast, blurred, in the inferno palette."""
+    x = _f(img)
+    lum = cv2.GaussianBlur(_grey(x), (0, 0), 2.5 * strength)
+    local = lum - cv2.GaussianBlur(lum, (0, 0), 12)
+    heat = np.clip(0.75 * lum + 1.5 * local + 0.1, 0, 1)
+    coloured = cv2.applyColorMap(_u8(heat[..., None])[..., 0], cv2.COLORMAP_INFERNO)
+    return cv2.cvtColor(coloured, cv2.COLOR_BGR2RGB)
+
+
+def low_poly(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Flat-shaded triangles from a Delaunay mesh over edge and random points."""
+    from scipy.spatial import Delaunay
+
+    h, w = img.shape[:2]
+    n = int(120 * strength * (h * w) / 256**2) + 30
+    e = _edges(_f(img), 1.0)
+    ys, xs = np.nonzero(e > 0.3)
+    pick = rng.choice(len(ys), size=min(len(ys), n), replace=False) if len(ys) else np.array([], int)
+    pts = np.concatenate(
+        [
+            np.stack([xs[pick], ys[pick]], 1),
+            np.stack([rng.integers(0, w, n // 2), rng.integers(0, h, n // 2)], 1),
+            [[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1], [w // 2, 0], [w // 2, h - 1], [0, h // 2], [w - 1, h // 2]],
+        ]
+    ).astype(np.float32)
+    tri = Delaunay(pts)
+    out = np.zeros_like(img)
+    blurred = cv2.GaussianBlur(img, (0, 0), 2.0)
+    for simplex in tri.simplices:
+        corners = pts[simplex].astype(np.int32)
+        cx, cy = corners.mean(0).astype(int)
+        colour = blurred[min(cy, h - 1), min(cx, w - 1)].tolist()
+        cv2.fillConvexPoly(out, corners, colour, lineType=cv2.LINE_8)
+    return out
+
+
+def pixel_art(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Chunky pixels in a 16-colour palette, like an 8-bit game."""
+    h, w = img.shape[:2]
+    block = max(2, int(round(8 * strength)))
+    small = cv2.resize(img, (max(1, w // block), max(1, h // block)), interpolation=cv2.INTER_AREA)
+    levels = np.array([0, 85, 170, 255], np.float32)
+    quant = levels[np.abs(small[..., None].astype(np.float32) - levels).argmin(-1)].astype(np.uint8)
+    return cv2.resize(quant, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def bronze_relief(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """An embossed bronze plaque: lit relief from the image's shapes, metallic palette."""
+    g = cv2.GaussianBlur(_grey(_f(img)), (0, 0), 1.2)
+    kernel = np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], np.float32) * strength
+    relief = np.clip(cv2.filter2D(g, -1, kernel) * 0.5 + 0.5, 0, 1)
+    dark, light = np.array([0.25, 0.14, 0.05], np.float32), np.array([1.0, 0.82, 0.5], np.float32)
+    return _u8(dark + (light - dark) * relief[..., None] ** 1.3)
+
+
+def stained_glass(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Superpixel panes of saturated colour separated by dark lead lines."""
+    from skimage.segmentation import find_boundaries, slic
+
+    h, w = img.shape[:2]
+    segments = slic(img, n_segments=int(150 * strength * h * w / 256**2) + 20, compactness=12, start_label=0)
+    x = _f(img)
+    means = np.zeros((segments.max() + 1, 3), np.float32)
+    np.add.at(means, segments.ravel(), x.reshape(-1, 3))
+    counts = np.bincount(segments.ravel(), minlength=len(means))[:, None]
+    flat = (means / np.maximum(counts, 1))[segments]
+    lum = _grey(flat)[..., None]
+    vivid = np.clip(lum + 1.6 * (flat - lum), 0, 1) * 1.1
+    lead = cv2.dilate(find_boundaries(segments).astype(np.uint8), np.ones((2, 2), np.uint8)).astype(bool)
+    return _u8(np.where(lead[..., None], 0.05, vivid))
