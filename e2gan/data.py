@@ -50,7 +50,7 @@ class PairData:
     @classmethod
     def from_arrays(cls, sources: Sequence[np.ndarray], targets: Sequence[np.ndarray], prompts: Sequence[str]):
         """From uint8 (H, W, 3) arrays."""
-        to_t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1).contiguous()  # noqa: E731
+        to_t = lambda a: torch.from_numpy(np.array(a, dtype=np.uint8)).permute(2, 0, 1).contiguous()  # noqa: E731
         return cls([to_t(a) for a in sources], [to_t(a) for a in targets], list(prompts))
 
     def subset(self, indices: Sequence[int]) -> "PairData":

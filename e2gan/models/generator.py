@@ -37,6 +37,7 @@ class GeneratorConfig:
     mlp_ratio: int = 2  # hidden size of the transformer's MLP, as a multiple of attn_width
     res_blocks_in: int = 2  # ResBlocks between down-sampling and the transformer (paper: 2)
     res_blocks_out: int = 1  # ResBlocks between the transformer and up-sampling (paper: 1)
+    text_encoder: str = "minilm"  # which encoder's token states it was trained on (e2gan.text)
     text_dim: int = 384  # size of the text encoder's token states (all-MiniLM-L6-v2: 384)
     text_tokens: int = 32  # prompt tokens the cross-attention sees (padded/truncated)
     resolution: int = 256  # training resolution; any multiple of 8 works at inference

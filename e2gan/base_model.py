@@ -1,0 +1,111 @@
+"""Step 4: the base generator, trained once on many concepts so each new filter starts from it.
+
+E2GAN's first technique: one text-conditioned generator learns many edits (here, the built-in offline
+teachers over the built-in sample photos, with augmentation, or the pairs of several projects), and a new
+concept then needs only LoRA adapters and a few hundred steps. `train_base` is the same training loop as
+fine-tuning; it runs data-parallel under `accelerate launch`.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+from e2gan import atomic, images, pairs, samples
+from e2gan.callbacks import JsonlLog, ProgressReporter, SampleWriter
+from e2gan.data import PairData
+from e2gan.distributed import Distributed
+from e2gan.models.generator import Generator, GeneratorConfig
+from e2gan.progress import ProgressFn, Tracker
+from e2gan.project import Project
+from e2gan.teachers.offline import EDITS, offline_spec
+from e2gan.teachers.base import make_teacher, pair_seed
+from e2gan.text.cache import PromptCache
+from e2gan.train import TrainResult, Trainer, TrainSettings
+
+
+def phrasings(key: str) -> list[str]:
+    """A few ways people ask for the same edit, so the base learns the concept rather than one sentence."""
+    edit = EDITS[key]
+    name = edit.title.lower()
+    return [edit.prompt, f"{name} style", f"in the style of {name}", f"turn this photo into {name}"]
+
+
+def concept_pairs(
+    concepts: Sequence[str], resolution: int, margin: float = 1.25, progress: ProgressFn | None = None
+) -> PairData:
+    """Pairs of every offline concept over every sample photo, stored a bit larger than `resolution`
+    so training can augment with random crops; prompts vary between phrasings."""
+    photos = [_sample(load, int(resolution * margin)) for _, load in samples.iter_samples()]
+    srcs, tgts, prompts, ids = [], [], [], []
+    tracker = Tracker("Making base pairs", len(concepts) * len(photos), progress)
+    for key in concepts:
+        teacher = make_teacher(offline_spec(key))
+        texts = phrasings(key)
+        for i, photo in enumerate(photos):
+            (edited,) = teacher.edit([photo], texts[0], [pair_seed(0, f"{key}:{i}")])
+            srcs.append(np.asarray(photo))
+            tgts.append(np.asarray(edited))
+            prompts.append(texts[i % len(texts)])
+            ids.append(f"{key}:{i}")
+            tracker.advance(message=key)
+    data = PairData.from_arrays(srcs, tgts, prompts)
+    data.ids = ids
+    return data
+
+
+def _sample(load, size: int) -> Image.Image:
+    img, _ = images.decode_image(load())
+    return images.normalise(img, size, "center")
+
+
+def project_pairs(projects: Sequence[Project]) -> PairData:
+    """Usable pairs of several projects: each project is one concept with its own prompt."""
+    parts = [pairs.pair_data(p) for p in projects]
+    return PairData(
+        [s for d in parts for s in d.sources],
+        [t for d in parts for t in d.targets],
+        [p for d in parts for p in d.prompts],
+        [f"{proj.name}:{i}" for proj, d in zip(projects, parts) for i in d.ids],
+    )
+
+
+def train_base(
+    data: PairData,
+    out: Path,
+    settings: TrainSettings,
+    config: GeneratorConfig | None = None,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> TrainResult:
+    """Train a text-conditioned E2GAN generator from scratch on many concepts; saves it to `out`.
+
+    Checkpoints, log and samples go to `out/training/`; re-running the same command resumes.
+    """
+    import torch
+
+    config = config or GeneratorConfig(resolution=settings.resolution)
+    torch.manual_seed(settings.seed)
+    generator = Generator(config)
+    text = PromptCache(config.text_encoder, config.text_tokens).get
+    text(sorted(set(data.prompts)))  # encode every prompt once, before the loop
+    run_dir = Path(out) / "training"
+    probe = data.subset(_spread(len(data), settings.probe_count))
+    callbacks = [JsonlLog(run_dir / "log.jsonl"), SampleWriter(run_dir / "samples"), ProgressReporter(progress, "Training base")]
+    trainer = Trainer(generator, data, text, settings, run_dir, callbacks, cancel=cancel, probe=probe)
+    result = trainer.fit()
+    if result.status == "done" and Distributed().is_main:
+        generator.save_pretrained(out)
+        atomic.write_json(
+            Path(out) / "training.json",
+            {"steps": result.steps, "wall_s": round(result.wall_s, 1), "pairs": len(data), "prompts": sorted(set(data.prompts))},
+        )
+    return result
+
+
+def _spread(n: int, k: int) -> list[int]:
+    return sorted({int(i) for i in np.linspace(0, n - 1, min(k, n))})

@@ -1,0 +1,194 @@
+"""CLI verbs for training and using a filter: train-base, finetune, runs, apply."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import fields
+from pathlib import Path
+
+from e2gan.project import ProjectStore
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    p = verbs.add_parser(
+        "train-base",
+        help="train a base generator on many concepts (E2GAN step 1; resumable)",
+        description="Train a text-conditioned base generator from scratch on many concepts. Re-running the "
+        "same command resumes from the last checkpoint. Data-parallel: accelerate launch -m e2gan.cli train-base …",
+    )
+    p.add_argument("--out", type=Path, required=True, help="folder for the base model (and training/ inside it)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--concepts", default="all", help="built-in offline concepts, comma-separated, or 'all' (default)")
+    src.add_argument("--from-projects", default=None, help="comma-separated projects whose pairs are the concepts")
+    p.add_argument("--width", type=int, default=None, help="generator width (default: the default config's)")
+    _train_args(p)
+    p.set_defaults(run=cmd_train_base)
+
+    p = verbs.add_parser(
+        "finetune",
+        help="train a filter for a project: base + LoRA (default), or a baseline",
+        description="Fine-tune a filter on the project's curated pairs (all usable pairs if not curated).",
+    )
+    p.add_argument("name")
+    p.add_argument(
+        "--mode",
+        choices=("lora", "full", "scratch", "pix2pix"),
+        default="lora",
+        help="lora: base + LoRA on the crucial layers (E2GAN); full: base + full fine-tuning; "
+        "scratch: E2GAN from random weights; pix2pix: ResNet-9 from random weights",
+    )
+    p.add_argument("--base", type=Path, default=None, help="base generator folder (default: the shipped base)")
+    p.add_argument("--rank", type=int, default=None, help="one LoRA rank for every layer group")
+    p.add_argument("--ranks", default=None, help="per group, e.g. down=4,ds_us=8,transformer=8,up=4")
+    p.add_argument("--resume", nargs="?", const="latest", default=None, metavar="RUN", help="resume a run (default: the newest)")
+    _train_args(p)
+    p.set_defaults(run=cmd_finetune)
+
+    p = verbs.add_parser(
+        "rank-search",
+        help="pick LoRA ranks per layer group by measured quality within a parameter budget (optional)",
+        description="Greedy rank search (see e2gan/rank_search.py): a few short fine-tunes, judged on held-out "
+        "pairs. The chosen ranks are saved in the project and used by later fine-tunes.",
+    )
+    p.add_argument("name")
+    p.add_argument("--budget", type=int, default=60_000, help="maximum trainable LoRA parameters (default 60,000)")
+    p.add_argument("--base", type=Path, default=None)
+    _train_args(p)
+    p.set_defaults(run=cmd_rank_search)
+
+    p = verbs.add_parser("runs", help="list a project's training runs")
+    p.add_argument("name")
+    p.set_defaults(run=cmd_runs)
+
+    p = verbs.add_parser("apply", help="run a trained filter on image files")
+    p.add_argument("name")
+    p.add_argument("images", nargs="+", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--run", dest="run_id", default=None, help="run id (default: the newest finished run)")
+    p.set_defaults(run=cmd_apply)
+
+
+def _train_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("training")
+    g.add_argument("--steps", type=int, default=None, help="generator updates")
+    g.add_argument("--resolution", type=int, default=None, help="training crop size (multiple of 8)")
+    g.add_argument("--batch-size", type=int, default=None)
+    g.add_argument("--lr", type=float, default=None, help="generator learning rate")
+    g.add_argument("--seed", type=int, default=None)
+    g.add_argument("--checkpoint-every", type=int, default=None)
+    g.add_argument("--sample-every", type=int, default=None)
+    g.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=None)
+    g.add_argument("--device", default=None, help="auto, cpu, cuda or cuda:N")
+
+
+def train_settings(args: argparse.Namespace, **defaults):
+    from e2gan.train import TrainSettings
+
+    names = {f.name for f in fields(TrainSettings)}
+    given = {k: v for k, v in vars(args).items() if k in names and v is not None}
+    return TrainSettings(**{**defaults, **given})
+
+
+def lora_settings(args: argparse.Namespace):
+    from e2gan.lora import DEFAULT_RANKS, LoraSettings
+
+    if args.ranks:
+        ranks = {k.strip(): int(v) for k, v in (item.split("=") for item in args.ranks.split(","))}
+        return LoraSettings(ranks={**{g: 0 for g in DEFAULT_RANKS}, **ranks})
+    if args.rank is not None:
+        return LoraSettings(ranks={g: args.rank for g in DEFAULT_RANKS})
+    return None  # the project's searched ranks, else the defaults
+
+
+def cmd_train_base(args: argparse.Namespace, store: ProjectStore) -> int:
+    from e2gan.base_model import concept_pairs, project_pairs, train_base
+    from e2gan.models.generator import GeneratorConfig
+    from e2gan.progress import tqdm_progress
+    from e2gan.teachers.offline import EDITS
+
+    settings = train_settings(args)
+    if args.from_projects:
+        data = project_pairs([store.open(n.strip()) for n in args.from_projects.split(",")])
+    else:
+        concepts = list(EDITS) if args.concepts == "all" else [c.strip() for c in args.concepts.split(",")]
+        unknown = [c for c in concepts if c not in EDITS]
+        if unknown:
+            raise ValueError(f"unknown concepts {unknown}; see `e2gan teachers`")
+        data = concept_pairs(concepts, settings.resolution, progress=tqdm_progress())
+    config = GeneratorConfig(resolution=settings.resolution, **({"width": args.width} if args.width else {}))
+    result = train_base(data, args.out, settings, config, progress=tqdm_progress())
+    print(f"{result.status}: {result.steps} steps in {result.wall_s:.0f} s → {args.out}")
+    return 0
+
+
+def cmd_finetune(args: argparse.Namespace, store: ProjectStore) -> int:
+    from e2gan import finetune
+    from e2gan.lora import DEFAULT_RANKS, LoraSettings, trainable_summary
+    from e2gan.progress import tqdm_progress
+
+    project = store.open(args.name)
+    if args.resume:
+        run = finetune.resume(project, None if args.resume == "latest" else args.resume, progress=tqdm_progress())
+    else:
+        lora = lora_settings(args) or LoraSettings(ranks=project.get_setting("lora_ranks") or dict(DEFAULT_RANKS))
+        if args.mode == "lora":
+            model = finetune.build_generator("lora", str(finetune.resolve_base(args.base)), lora, 0)
+            print(f"LoRA on the crucial layers {lora.ranks}: {trainable_summary(model)}")
+        run = finetune.finetune(
+            project, args.mode, train_settings(args), lora, args.base, progress=tqdm_progress()
+        )
+    status = run.status
+    print(f"Run {run.id}: {status['state']} at step {status['step']}. {status.get('message', '')}")
+    if run.result:
+        r = run.result
+        print(f"  fit to the teacher: {r['fit_psnr']:.2f} dB PSNR, SSIM {r['fit_ssim']:.3f}; "
+              f"{r['trainable_params']:,} trainable params, {r['stored_bytes'] / 1e3:.0f} kB stored, {r['wall_s']:.0f} s")
+    return 0
+
+
+def cmd_rank_search(args: argparse.Namespace, store: ProjectStore) -> int:
+    from e2gan.finetune import resolve_base
+    from e2gan.progress import tqdm_progress
+    from e2gan.rank_search import search_project
+
+    project = store.open(args.name)
+    result = search_project(project, str(resolve_base(args.base)), args.budget, train_settings(args, steps=100), tqdm_progress())
+    for t in result.trials:
+        print(f"  {t.ranks}  {t.params:>7,} params  {t.psnr:.2f} dB")
+    print(f"Chosen ranks {result.best}; saved in the project for the next fine-tune.")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace, store: ProjectStore) -> int:
+    from e2gan.runs import list_runs
+
+    for run in list_runs(store.open(args.name)):
+        s, st = run.settings, run.status
+        psnr = run.result.get("fit_psnr")
+        print(f"{run.id:28s} {s['mode']:8s} {st['state']:11s} step {st['step']:>6}  {'' if psnr is None else f'{psnr:.2f} dB'}")
+    return 0
+
+
+def cmd_apply(args: argparse.Namespace, store: ProjectStore) -> int:
+    import numpy as np
+    from PIL import Image
+
+    from e2gan import atomic, images
+    from e2gan.progress import Tracker, tqdm_progress
+    from e2gan.runtime import load_run_filter
+
+    flt = load_run_filter(store.open(args.name), args.run_id)
+    args.out.mkdir(parents=True, exist_ok=True)
+    tracker = Tracker("Applying filter", len(args.images), tqdm_progress())
+    for path in args.images:
+        try:
+            frame = images.to_array(images.load_rgb(path))
+        except images.ImageRejected as e:
+            print(f"  skipped {e}")
+            tracker.advance()
+            continue
+        out = Image.fromarray(flt(np.ascontiguousarray(frame)))
+        atomic.write_with(args.out / f"{path.stem}.png", lambda f: out.save(f, format="PNG"))
+        tracker.advance(message=path.name)
+    print(f"Wrote {args.out}")
+    return 0
