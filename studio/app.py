@@ -11,6 +11,7 @@ import gradio as gr
 from e2gan.project import ProjectStore
 from studio import project_bar
 from studio.context import Studio
+from studio.tabs import curate as curate_tab
 from studio.tabs import filter as filter_tab
 from studio.tabs import teach as teach_tab
 from studio.tabs import upcoming
@@ -20,6 +21,7 @@ MAX_UPLOAD = "200mb"
 CSS = """
 #project-status { font-size: 0.95em; }
 .upcoming { opacity: 0.8; }
+.e2gan-hidden { display: none !important; }
 """
 
 
@@ -34,7 +36,7 @@ def build_app(store: ProjectStore) -> gr.Blocks:
             with gr.Tab("2 · Teach", id="teach"):
                 teach_tab.build(studio, bar)
             with gr.Tab("3 · Curate", id="curate"):
-                upcoming.build("Curate", "map the pairs, flag failed edits and pick a small, diverse training set.")
+                curate_tab.build(studio, bar)
             with gr.Tab("4 · Train", id="train"):
                 upcoming.build("Train", "fine-tune the small E2GAN generator with LoRA, with a live loss plot and samples.")
             with gr.Tab("5 · Try", id="try"):
@@ -71,5 +73,6 @@ def launch(options: LaunchOptions, block: bool = True):
         prevent_thread_lock=not block,
         footer_links=[],
         css=CSS,
+        head=curate_tab.MAP_EVENTS_JS,
         theme=gr.themes.Soft(),
     )

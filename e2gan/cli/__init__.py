@@ -27,6 +27,7 @@ The pipeline, one verb per step:
   e2gan teachers                    list the teachers (built-in offline edits and diffusion models)
   e2gan look NAME                   try the teacher's settings on a few photos and pick a look
   e2gan distill NAME                let the teacher edit every photo into a before/after pair
+  e2gan curate NAME --k 24          embed, flag and cluster the pairs; keep a small diverse subset
   e2gan finetune NAME               train the filter: the base generator + LoRA on its crucial layers
   e2gan apply NAME IMAGES --out DIR run the trained filter on photos
   e2gan train-base --out DIR        train a base generator on many concepts (the studio ships one)
@@ -34,7 +35,7 @@ The pipeline, one verb per step:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from e2gan.cli import projects, teach, train
+    from e2gan.cli import curate, projects, teach, train
 
     parser = argparse.ArgumentParser(
         prog="e2gan",
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     verbs.required = True
-    for module in (projects, teach, train):
+    for module in (projects, teach, curate, train):
         module.register(verbs)
     return parser
 

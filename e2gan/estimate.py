@@ -1,0 +1,73 @@
+"""How long and how much memory a training run will take on this machine, before it runs.
+
+The cost of a step is measured, not guessed: a few real LoRA training steps of the default generator at the
+preset's resolution, once per process and resolution. Time = steps × seconds per step; memory is the peak
+the measured steps needed (GPU allocator peak, or growth of this process's resident memory on a CPU).
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from e2gan.presets import Preset
+
+
+@dataclass(frozen=True)
+class Estimate:
+    steps: int
+    seconds: float
+    memory_mb: float
+    seconds_per_step: float
+
+    def describe(self) -> str:
+        from e2gan.progress import format_duration
+
+        return f"{self.steps} steps · about {format_duration(self.seconds)} · ~{self.memory_mb:.0f} MB"
+
+
+def estimate(preset: Preset, n_pairs: int, device: str = "auto") -> Estimate:
+    per_step, memory = step_cost(preset.resolution, device)
+    steps = preset.steps_for(n_pairs)
+    return Estimate(steps, steps * per_step, memory, per_step)
+
+
+@functools.lru_cache(maxsize=8)
+def step_cost(resolution: int, device: str = "auto", steps: int = 3) -> tuple[float, float]:
+    """(seconds per training step, peak extra memory in MB) for LoRA on the default generator."""
+    import numpy as np
+    import psutil
+    import torch
+
+    from e2gan.data import PairData
+    from e2gan.lora import apply_lora
+    from e2gan.models.generator import Generator, GeneratorConfig
+    from e2gan.text.encoder import TextEmbedding
+    from e2gan.train import Trainer, TrainSettings, resolve_device
+
+    dev = resolve_device(device)
+    rng = np.random.default_rng(0)
+    imgs = [rng.integers(0, 255, (resolution, resolution, 3), dtype=np.uint8) for _ in range(2)]
+    data = PairData.from_arrays(imgs, imgs[::-1], ["x", "y"])
+    g = apply_lora(Generator(GeneratorConfig(resolution=resolution)))
+    cfg = g.get_base_model().config
+    text = lambda p: TextEmbedding(torch.zeros(len(p), cfg.text_tokens, cfg.text_dim), torch.ones(len(p), cfg.text_tokens))  # noqa: E731
+    settings = TrainSettings(steps=steps + 1, resolution=resolution, checkpoint_every=10**9, sample_every=10**9, device=str(dev))
+    rss = psutil.Process().memory_info().rss
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(g, data, text, settings, Path(tmp))
+        if dev.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        trainer.train_step(0)  # warm-up
+        start = time.perf_counter()
+        for step in range(1, steps + 1):
+            trainer.train_step(step)
+        per_step = (time.perf_counter() - start) / steps
+    if dev.type == "cuda":
+        memory = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        memory = max(psutil.Process().memory_info().rss - rss, 0) / 2**20 + 200  # + the model and data
+    return per_step, memory
