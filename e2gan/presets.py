@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from e2gan.train import TrainSettings
+if TYPE_CHECKING:
+    from e2gan.train import TrainSettings
 
 PRESETS_FILE = Path(__file__).resolve().parent.parent / "assets" / "presets" / "training.json"
 
@@ -31,7 +33,9 @@ class Preset:
     def steps_for(self, n_pairs: int) -> int:
         return int(min(self.max_steps, max(self.min_steps, self.steps_per_pair * n_pairs)))
 
-    def train_settings(self, n_pairs: int, **overrides) -> TrainSettings:
+    def train_settings(self, n_pairs: int, **overrides) -> "TrainSettings":
+        from e2gan.train import TrainSettings
+
         values = dict(
             steps=self.steps_for(n_pairs), resolution=self.resolution, lr=self.lr,
             checkpoint_every=self.checkpoint_every, sample_every=self.sample_every,

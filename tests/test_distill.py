@@ -109,17 +109,20 @@ def test_reject_and_restore(sample_project):
     assert len(pairs.pair_data(sample_project)) == len(pairs.usable_pairs(sample_project))
 
 
-def test_distill_with_instruct_pix2pix_from_a_folder_via_the_cli(store, tiny_ip2p, capsys):
-    project = store.create("ip2p", "make it a watercolour")
+@pytest.mark.parametrize("kind", ["instruct-pix2pix", "img2img"])
+def test_distill_with_a_diffusion_pipeline_from_a_folder_via_the_cli(kind, store, request):
+    folder = request.getfixturevalue("tiny_ip2p" if kind == "instruct-pix2pix" else "tiny_img2img")
+    project = store.create(kind, "make it a watercolour")
     sources.add_samples(project, settings=sources.SourceSettings(resolution=64))
-    settings = [a for k, v in TINY_DIFFUSION_SETTINGS["instruct-pix2pix"].items() for a in ("--set", f"{k}={v}")]
-    code = cli(["--projects", str(store.root), "distill", "ip2p", "--teacher", "instruct-pix2pix", "--model", str(tiny_ip2p), "--limit", "3", *settings])
+    settings = [a for k, v in TINY_DIFFUSION_SETTINGS[kind].items() for a in ("--set", f"{k}={v}")]
+    code = cli(["--projects", str(store.root), "distill", kind, "--teacher", kind, "--model", str(folder), "--limit", "3", *settings])
     assert code == 0
     made = list(pairs.read_pairs(project).values())
-    assert len(made) == 3 and made[0].teacher["kind"] == "instruct-pix2pix"
-    assert made[0].teacher["settings"]["image_guidance_scale"] == 1.5
+    assert len(made) == 3 and all(p.status == "ok" for p in made)
+    assert made[0].teacher["kind"] == kind and made[0].teacher["name"] == str(folder)
+    assert made[0].teacher["settings"]["steps"] == TINY_DIFFUSION_SETTINGS[kind]["steps"]
     spec, seed = choose_teacher(project)  # the look is remembered for the next run
-    assert spec.kind == "instruct-pix2pix" and spec.name == str(tiny_ip2p)
+    assert spec.kind == kind and spec.name == str(folder)
 
 
 def test_two_process_accelerate_run_shards_the_work(sample_project, store):
