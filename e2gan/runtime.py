@@ -1,43 +1,31 @@
-"""Step 8: run a trained filter on images and video frames.
+"""Step 8: run filters on images and video frames, live.
 
-A `Filter` holds a generator with its prompt's text embedding baked in; `filter(frame)` takes a uint8 RGB
-frame of any size and returns one of the same size. Frames are resized so their short side is the
-training resolution (a multiple of 8), filtered, and resized back: the cost per frame stays constant
-whatever the camera's resolution.
+Every runner takes a uint8 RGB frame of any size and returns one of the same size: the frame is resized so
+its short side is the model's resolution (both sides multiples of 8), filtered, and resized back, so the
+cost per frame is the same whatever the camera delivers.
+
+- `OnnxFilter`: an exported model (fp32 or int8) in onnxruntime: the fast path on a CPU.
+- `FilterPack`: several LoRA filters over one base generator in memory (PyTorch; on the GPU if there is
+  one). Switching filters, changing intensity or blending two filters only re-merges the adapters' weight
+  deltas into the base (W = W₀ + Σᵢ sᵢ·ΔWᵢ): no reload, no re-export, ready for the next frame.
+  Intensity 0 is exactly the base model; a blend also interpolates the two prompts' embeddings.
+
+Loaded models are cached per process (`load_pack`, `load_onnx`), keyed by their files' paths and mtimes.
 """
 
 from __future__ import annotations
 
+import functools
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 from torch import nn
 
-from e2gan.data import to_uint8
 from e2gan.text.encoder import TextEmbedding
-
-
-@dataclass
-class Filter:
-    generator: nn.Module
-    text: TextEmbedding  # (1, T, D)
-    resolution: int = 256
-    device: str = "cpu"
-
-    @torch.no_grad()
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
-        """uint8 (H, W, 3) → uint8 (H, W, 3)."""
-        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-            raise ValueError(f"expected a uint8 RGB frame (H, W, 3), got {frame.dtype} {frame.shape}")
-        h, w = frame.shape[:2]
-        work = work_size((w, h), self.resolution)
-        x = frame if (w, h) == work else np.asarray(Image.fromarray(frame).resize(work, Image.Resampling.BILINEAR))
-        t = torch.tensor(x).permute(2, 0, 1)[None].float().div(127.5).sub(1.0)
-        out = self.generator(t.to(self.device), self.text.tokens.to(self.device), self.text.mask.to(self.device))
-        y = to_uint8(out[0].float().cpu()).permute(1, 2, 0).numpy()
-        return y if (w, h) == work else np.asarray(Image.fromarray(y).resize((w, h), Image.Resampling.BILINEAR))
 
 
 def work_size(size: tuple[int, int], resolution: int) -> tuple[int, int]:
@@ -47,19 +35,202 @@ def work_size(size: tuple[int, int], resolution: int) -> tuple[int, int]:
     return max(8, round(w * scale / 8) * 8), max(8, round(h * scale / 8) * 8)
 
 
-def load_run_filter(project, run_id: str | None = None, device: str = "cpu") -> Filter:
-    """The filter trained by a finished run (the newest by default), merged for speed."""
-    from e2gan import lora
+def check_frame(frame: np.ndarray) -> None:
+    if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+        shape = getattr(frame, "shape", None)
+        raise ValueError(f"expected a uint8 RGB frame (H, W, 3), got {getattr(frame, 'dtype', type(frame))} {shape}")
+
+
+class FrameRunner:
+    """Resize in, run `_run` on a [0, 1] float NCHW batch, resize out."""
+
+    resolution: int = 256
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        check_frame(frame)
+        h, w = frame.shape[:2]
+        work = work_size((w, h), self.resolution)
+        x = frame if (w, h) == work else np.asarray(Image.fromarray(frame).resize(work, Image.Resampling.BILINEAR))
+        batch = (x.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
+        out = self._run(np.ascontiguousarray(batch))[0]
+        y = (np.clip(out, 0, 1).transpose(1, 2, 0) * 255.0 + 0.5).astype(np.uint8)
+        return y if (w, h) == work else np.asarray(Image.fromarray(y).resize((w, h), Image.Resampling.BILINEAR))
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class OnnxFilter(FrameRunner):
+    """An exported filter (image in [0, 1] → image in [0, 1]) in onnxruntime on the CPU."""
+
+    def __init__(self, path: str | Path, resolution: int = 256, threads: int | None = None):
+        from e2gan.export.onnx_model import INPUT, session
+
+        self.path, self.resolution = Path(path), resolution
+        self.session = session(self.path, threads)
+        self.input = INPUT
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input: batch})[0]
+
+
+@dataclass
+class _Adapter:
+    deltas: dict[str, torch.Tensor]  # parameter name in the base → ΔW (already scaled by α/r)
+    text: TextEmbedding  # the prompt it was trained with, (1, T, D)
+
+
+class FilterPack(FrameRunner):
+    """LoRA filters over one shared base; `configure` picks the filter, intensity and blend."""
+
+    def __init__(self, base: nn.Module, text_fn, resolution: int = 256, device: str = "cpu"):
+        self.device = torch.device(device)
+        self.generator = base.eval().to(self.device)
+        self.text_fn, self.resolution = text_fn, resolution
+        self.base_state = {k: v.detach().clone() for k, v in self.generator.state_dict().items()}
+        self.adapters: dict[str, _Adapter] = {}
+        self.current: tuple = ()
+        self.text: TextEmbedding | None = None
+        self._lock = threading.Lock()  # frames and configuration changes may come from different threads
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.adapters)
+
+    def add(self, name: str, adapter_dir: str | Path, prompt: str) -> None:
+        """Load an adapter once and keep only its weight deltas (a few hundred kB)."""
+        from e2gan import lora
+
+        model = lora.load_adapter(_cpu_copy(self.generator, self.base_state), adapter_dir, copy_base=False)
+        deltas = {}
+        for module_name, module in model.named_modules():
+            if hasattr(module, "get_delta_weight") and "default" in getattr(module, "lora_A", {}):
+                key = module_name.removeprefix("base_model.model.") + ".weight"
+                deltas[key] = module.get_delta_weight("default").detach().to(self.device)
+        self.adapters[name] = _Adapter(deltas, self.text_fn([prompt]))
+        self.current = ()
+
+    def configure(self, name: str, intensity: float = 1.0, blend: str | None = None, mix: float = 0.0) -> None:
+        """Use filter `name` at `intensity` (0 = the base model); optionally blend in `blend` by `mix` (0–1)."""
+        if name not in self.adapters or (blend and blend not in self.adapters):
+            raise KeyError(f"unknown filter {name if name not in self.adapters else blend!r}; loaded: {self.names}")
+        key = (name, round(float(intensity), 4), blend, round(float(mix), 4) if blend else 0.0)
+        if key == self.current:
+            return
+        weights = {name: float(intensity) * (1.0 - (mix if blend else 0.0))}
+        if blend:
+            weights[blend] = weights.get(blend, 0.0) + float(intensity) * float(mix)
+        with self._lock, torch.no_grad():
+            params = dict(self.generator.named_parameters())
+            touched = {k for n in weights for k in self.adapters[n].deltas}
+            for k in touched:
+                merged = self.base_state[k].clone()
+                for n, w in weights.items():
+                    if k in self.adapters[n].deltas and w:
+                        merged += w * self.adapters[n].deltas[k]
+                params[k].copy_(merged)
+            self.text = _mix_text(self.adapters[name].text, self.adapters[blend].text if blend else None, mix)
+            self.current = key
+
+    @torch.no_grad()
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        if self.text is None:
+            raise RuntimeError("configure() a filter first")
+        with self._lock:
+            x = torch.from_numpy(batch).to(self.device) * 2.0 - 1.0
+            out = self.generator(x, self.text.tokens.to(self.device), self.text.mask.to(self.device))
+        return ((out.float().cpu() + 1.0) * 0.5).numpy()
+
+
+def _mix_text(a: TextEmbedding, b: TextEmbedding | None, mix: float) -> TextEmbedding:
+    if b is None or mix <= 0:
+        return a
+    return TextEmbedding((1 - mix) * a.tokens + mix * b.tokens, torch.maximum(a.mask, b.mask))
+
+
+def _cpu_copy(model: nn.Module, state: dict) -> nn.Module:
+    import copy
+
+    clone = copy.deepcopy(model).cpu()
+    clone.load_state_dict({k: v.cpu() for k, v in state.items()})
+    return clone
+
+
+# -- loading ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FilterRef:
+    """A finished LoRA run, identified for the pack: `project/run`."""
+
+    name: str
+    base: str
+    adapter: str
+    prompt: str
+    resolution: int
+
+
+def finished_filters(store) -> list[FilterRef]:
+    """Every finished LoRA run in every project, newest first: the filters a pack can hold."""
+    from e2gan.runs import list_runs
+
+    refs = []
+    for info in store.list():
+        if info.error:
+            continue
+        for run in list_runs(store.open(info.name)):
+            s = run.settings
+            if s.get("mode") == "lora" and run.status.get("state") == "done" and (run.output_dir / "adapter_model.safetensors").is_file():
+                refs.append(FilterRef(f"{info.name} · {run.id}", s["base"], str(run.output_dir), s["prompt"], s["train"]["resolution"]))
+    return refs
+
+
+def load_pack(refs: list[FilterRef], device: str = "auto") -> FilterPack:
+    """A pack of filters sharing one base (the first filter's); cached while the files are unchanged."""
+    if not refs:
+        raise ValueError("no finished filters yet: train one first (Train tab or `e2gan finetune`)")
+    base = refs[0].base
+    refs = [r for r in refs if r.base == base]
+    stamp = tuple((r.name, r.adapter, _mtime(Path(r.adapter) / "adapter_model.safetensors")) for r in refs)
+    return _load_pack(base, _mtime(Path(base) / "model.safetensors"), stamp, tuple(refs), _device(device))
+
+
+@functools.lru_cache(maxsize=2)
+def _load_pack(base: str, base_mtime: float, stamp: tuple, refs: tuple[FilterRef, ...], device: str) -> FilterPack:
+    from e2gan.finetune import text_function
+    from e2gan.models.weights import load_generator
+
+    generator = load_generator(base)
+    pack = FilterPack(generator, text_function(generator), refs[0].resolution, device)
+    for ref in refs:
+        pack.add(ref.name, ref.adapter, ref.prompt)
+    pack.configure(refs[0].name)
+    return pack
+
+
+@functools.lru_cache(maxsize=4)
+def load_onnx(path: str, mtime: float, resolution: int = 256, threads: int | None = None) -> OnnxFilter:
+    return OnnxFilter(path, resolution, threads)
+
+
+def _mtime(path: Path) -> float:
+    return path.stat().st_mtime if path.exists() else 0.0
+
+
+def _device(device: str) -> str:
+    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+
+
+def load_run_filter(project, run_id: str | None = None, device: str = "cpu") -> FilterPack:
+    """The filter trained by one finished run (the newest by default), ready to apply."""
     from e2gan.finetune import text_function
     from e2gan.models.weights import load_generator
     from e2gan.runs import get_run
 
     run = get_run(project, run_id, finished=True)
-    settings = run.settings
-    if settings["mode"] == "lora":
-        model = lora.merge(lora.load_adapter(load_generator(settings["base"]), run.output_dir, copy_base=False))
-    else:
-        model = load_generator(run.output_dir)
-    model = model.eval().to(device)
-    text = text_function(model)([settings["prompt"]])
-    return Filter(model, text, settings["train"]["resolution"], device)
+    s = run.settings
+    resolution = s["train"]["resolution"]
+    if s["mode"] == "lora":
+        return load_pack([FilterRef(run.id, s["base"], str(run.output_dir), s["prompt"], resolution)], device)
+    model = load_generator(run.output_dir)  # full fine-tune or scratch: a whole model, no adapters
+    pack = FilterPack(model, text_function(model), resolution, device)
+    pack.text = pack.text_fn([s["prompt"]])
+    return pack

@@ -50,3 +50,27 @@ def sample_project(store):
     project = store.create("samples", "make it a watercolour painting")
     sources.add_samples(project, settings=sources.SourceSettings(resolution=64))
     return project
+
+
+@pytest.fixture(scope="session")
+def trained_project(tmp_path_factory):
+    """A project with cartoon pairs, a small base and a finished LoRA run at 64 px (built once)."""
+    import torch
+
+    from e2gan import finetune, sources
+    from e2gan.distill import distill
+    from e2gan.models.generator import Generator, GeneratorConfig
+    from e2gan.teachers.offline import offline_spec
+    from e2gan.train import TrainSettings
+
+    root = tmp_path_factory.mktemp("trained")
+    torch.manual_seed(0)
+    base = root / "base"
+    Generator(GeneratorConfig(width=8, attn_width=32, text_tokens=8, resolution=64)).save_pretrained(base)
+    store = ProjectStore(root / "projects")
+    project = store.create("toon", "turn it into a cartoon")
+    sources.add_samples(project, settings=sources.SourceSettings(resolution=64))
+    distill(project, offline_spec("cartoon"))
+    settings = TrainSettings(steps=30, resolution=64, lr=1e-3, checkpoint_every=100, sample_every=100)
+    finetune.finetune(project, "lora", settings, base=base)
+    return project

@@ -30,12 +30,14 @@ The pipeline, one verb per step:
   e2gan curate NAME --k 24          embed, flag and cluster the pairs; keep a small diverse subset
   e2gan finetune NAME               train the filter: the base generator + LoRA on its crucial layers
   e2gan apply NAME IMAGES --out DIR run the trained filter on photos
+  e2gan export NAME                 verified ONNX, int8, Core ML and phone web exports with a model card
+  e2gan serve-phone NAME            open the web build on your phone (https on your Wi-Fi, QR code)
   e2gan train-base --out DIR        train a base generator on many concepts (the studio ships one)
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from e2gan.cli import curate, projects, teach, train
+    from e2gan.cli import curate, export, projects, teach, train
 
     parser = argparse.ArgumentParser(
         prog="e2gan",
@@ -48,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     verbs.required = True
-    for module in (projects, teach, curate, train):
+    for module in (projects, teach, curate, train, export):
         module.register(verbs)
     return parser
 
