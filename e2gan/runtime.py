@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from torch import nn
 
 from e2gan.text.encoder import TextEmbedding
@@ -48,13 +47,15 @@ class FrameRunner:
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         check_frame(frame)
+        import cv2
+
         h, w = frame.shape[:2]
         work = work_size((w, h), self.resolution)
-        x = frame if (w, h) == work else np.asarray(Image.fromarray(frame).resize(work, Image.Resampling.BILINEAR))
+        x = frame if (w, h) == work else cv2.resize(frame, work, interpolation=cv2.INTER_AREA)
         batch = (x.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
         out = self._run(np.ascontiguousarray(batch))[0]
         y = (np.clip(out, 0, 1).transpose(1, 2, 0) * 255.0 + 0.5).astype(np.uint8)
-        return y if (w, h) == work else np.asarray(Image.fromarray(y).resize((w, h), Image.Resampling.BILINEAR))
+        return y if (w, h) == work else cv2.resize(y, (w, h), interpolation=cv2.INTER_LINEAR)
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         raise NotImplementedError

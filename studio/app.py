@@ -12,8 +12,10 @@ from e2gan.project import ProjectStore
 from studio import project_bar
 from studio.context import Studio
 from studio.tabs import curate as curate_tab
+from studio.tabs import export as export_tab
 from studio.tabs import filter as filter_tab
 from studio.tabs import teach as teach_tab
+from studio.tabs import try_live as try_tab
 from studio.tabs import upcoming
 
 TITLE = "E2GAN Studio"
@@ -40,9 +42,9 @@ def build_app(store: ProjectStore) -> gr.Blocks:
             with gr.Tab("4 · Train", id="train"):
                 upcoming.build("Train", "fine-tune the small E2GAN generator with LoRA, with a live loss plot and samples.")
             with gr.Tab("5 · Try", id="try"):
-                upcoming.build("Try", "run the filter live on your webcam.")
+                try_tab.build(studio, bar)
             with gr.Tab("6 · Export", id="export"):
-                upcoming.build("Export", "build verified ONNX, int8, Core ML and phone web exports.")
+                export_tab.build(studio, bar)
         app.load(lambda: project_bar.on_page_load(studio), None, [bar.project], api_name=False)
     return app
 

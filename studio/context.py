@@ -21,6 +21,12 @@ STATE_ICONS = {"empty": "○", "running": "◔", "done": "●", "stale": "◐", 
 @dataclass
 class Studio:
     store: ProjectStore
+    phone_server: object = None  # the LAN server of a phone web build, when the user turned it on
+
+    def stop_phone_server(self) -> None:
+        if self.phone_server is not None:
+            self.phone_server.stop()
+            self.phone_server = None
 
     def project(self, name: str | None) -> Project | None:
         """The selected project, or None when nothing is selected or it vanished."""

@@ -44,5 +44,5 @@ def test_create_project_and_add_samples(studio_server, page):
 
 def test_upcoming_tab_says_so(studio_server, page):
     page.goto(studio_server.url, wait_until="load")
-    page.get_by_role("tab", name="Export").click()
-    expect(page.get_by_text("Export is not built yet.")).to_be_visible()
+    page.get_by_role("tab", name="Train").click()
+    expect(page.get_by_text("Train is not built yet.")).to_be_visible()

@@ -1,0 +1,107 @@
+"""Tab 5 "Try": the filter live on the webcam (or on an uploaded photo), switchable while streaming."""
+
+from __future__ import annotations
+
+import time
+
+import gradio as gr
+import numpy as np
+
+from studio.context import Studio
+
+INTRO = """\
+**Step 5 — try it.** Start the webcam: every frame goes through the filter; switch filters, change the
+intensity or blend two filters while it streams. No webcam? Upload a photo instead.
+"""
+
+
+class FpsMeter:
+    """Frames per second of a stream, per browser session (smoothed)."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, float] = {}
+        self.fps: dict[str, float] = {}
+
+    def tick(self, session: str) -> float:
+        now = time.monotonic()
+        if session in self.last:
+            rate = 1.0 / max(now - self.last[session], 1e-6)
+            self.fps[session] = 0.8 * self.fps.get(session, rate) + 0.2 * rate
+        self.last[session] = now
+        return self.fps.get(session, 0.0)
+
+
+def compose(before: np.ndarray, after: np.ndarray, mode: str) -> np.ndarray:
+    """Side by side, or a wipe: the left half before, the right half after, a white line between."""
+    if mode == "wipe":
+        out = after.copy()
+        mid = out.shape[1] // 2
+        out[:, :mid] = before[:, :mid]
+        out[:, max(mid - 1, 0) : mid + 1] = 255
+        return out
+    return np.concatenate([before, after], axis=1)
+
+
+def build(studio: Studio, bar) -> None:
+    meter = FpsMeter()
+    gr.Markdown(INTRO)
+    with gr.Row():
+        choice = gr.Dropdown(label="Filter", choices=[], scale=3, elem_id="try-filter")
+        intensity = gr.Slider(0.0, 1.5, value=1.0, step=0.05, label="Intensity (0 = base model)", scale=2, elem_id="try-intensity")
+        blend = gr.Dropdown(label="Blend with", choices=["none"], value="none", scale=2, elem_id="try-blend")
+        mix = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Blend amount", scale=2)
+        mode = gr.Radio([("Side by side", "side"), ("Wipe", "wipe")], value="side", label="View", scale=1)
+        refresh = gr.Button("↻ Filters", scale=0, min_width=80)
+    status = gr.Markdown("", elem_id="try-status")
+    with gr.Row():
+        camera = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam", elem_id="try-camera", height=320)
+        output = gr.Image(label="Before | after", streaming=True, elem_id="try-output", height=320)
+    fps = gr.Markdown("", elem_id="try-fps")
+    with gr.Row():
+        upload = gr.Image(sources=["upload"], type="numpy", label="…or a photo", elem_id="try-upload", height=260)
+        upload_out = gr.Image(label="Filtered photo", elem_id="try-upload-out", height=260)
+
+    def filters():
+        from e2gan.runtime import finished_filters
+
+        return {ref.name: ref for ref in finished_filters(studio.store)}
+
+    def choices(name: str | None):
+        refs = filters()
+        if not refs:
+            return gr.update(choices=[], value=None), gr.update(choices=["none"], value="none"), "No trained filter yet: train one in the **Train** tab."
+        preferred = next((n for n in refs if name and n.startswith(f"{name} · ")), next(iter(refs)))
+        names = list(refs)
+        return gr.update(choices=names, value=preferred), gr.update(choices=["none"] + names, value="none"), f"{len(names)} filters available."
+
+    def run(frame, name, intensity_v, blend_v, mix_v):
+        from e2gan.runtime import load_pack
+
+        refs = filters()
+        if frame is None or not name or name not in refs:
+            return None
+        pack = load_pack([refs[name]] + [r for n, r in refs.items() if n != name])
+        other = blend_v if blend_v not in (None, "none") and blend_v in pack.names and blend_v != name else None
+        pack.configure(name, float(intensity_v), other, float(mix_v))
+        return pack(np.ascontiguousarray(frame[..., :3]))
+
+    def on_frame(frame, name, intensity_v, blend_v, mix_v, mode_v, request: gr.Request):
+        filtered = run(frame, name, intensity_v, blend_v, mix_v)
+        if filtered is None:
+            return None, "Pick a filter to start."
+        rate = meter.tick(getattr(request, "session_hash", None) or "local")
+        return compose(frame[..., :3], filtered, mode_v), f"**{rate:.1f} fps** · {frame.shape[1]}×{frame.shape[0]} webcam"
+
+    def on_upload(image, name, intensity_v, blend_v, mix_v):
+        if image is None:
+            return None
+        filtered = run(image, name, intensity_v, blend_v, mix_v)
+        if filtered is None:
+            raise gr.Error("No trained filter yet: train one in the Train tab.")
+        return filtered
+
+    controls = [choice, intensity, blend, mix]
+    camera.stream(on_frame, [camera, *controls, mode], [output, fps], stream_every=0.1, concurrency_limit=1, api_name="try_stream", show_progress="hidden")
+    upload.change(on_upload, [upload, *controls], [upload_out], api_name="try_photo")
+    refresh.click(choices, [bar.project], [choice, blend, status])
+    bar.project.change(choices, [bar.project], [choice, blend, status], api_name=False)
