@@ -28,6 +28,21 @@ from e2gan.text.cache import PromptCache
 from e2gan.train import TrainResult, Trainer, TrainSettings
 
 
+BASE_PRESETS = Path(__file__).resolve().parent.parent / "assets" / "presets" / "base.json"
+
+
+def base_preset(name: str) -> dict:
+    """A base-training recipe from assets/presets/base.json (concepts = all offline edits − held_out)."""
+    import json
+
+    presets = json.loads(BASE_PRESETS.read_text())
+    if name not in presets:
+        raise ValueError(f"unknown base preset {name!r}; choose from {', '.join(presets)}")
+    preset = dict(presets[name])
+    preset["concepts"] = [k for k in EDITS if k not in preset["held_out"]]
+    return preset
+
+
 def phrasings(key: str) -> list[str]:
     """A few ways people ask for the same edit, so the base learns the concept rather than one sentence."""
     edit = EDITS[key]

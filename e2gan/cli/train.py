@@ -16,7 +16,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
         description="Train a text-conditioned base generator from scratch on many concepts. Re-running the "
         "same command resumes from the last checkpoint. Data-parallel: accelerate launch -m e2gan.cli train-base …",
     )
-    p.add_argument("--out", type=Path, required=True, help="folder for the base model (and training/ inside it)")
+    p.add_argument("--out", type=Path, default=None, help="folder for the base model, with training/ inside it (default for --preset shipped: assets/base)")
+    p.add_argument("--preset", default=None, help="a recipe from assets/presets/base.json: shipped (the studio's base) or tiny")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--concepts", default="all", help="built-in offline concepts, comma-separated, or 'all' (default)")
     src.add_argument("--from-projects", default=None, help="comma-separated projects whose pairs are the concepts")
@@ -101,12 +102,20 @@ def lora_settings(args: argparse.Namespace):
 
 
 def cmd_train_base(args: argparse.Namespace, store: ProjectStore) -> int:
-    from e2gan.base_model import concept_pairs, project_pairs, train_base
+    from e2gan.base_model import base_preset, concept_pairs, project_pairs, train_base
+    from e2gan.finetune import shipped_base
     from e2gan.models.generator import GeneratorConfig
     from e2gan.progress import tqdm_progress
     from e2gan.teachers.offline import EDITS
 
-    settings = train_settings(args)
+    preset = base_preset(args.preset) if args.preset else {}
+    recipe = {k: preset[k] for k in ("resolution", "steps", "batch_size", "lr", "checkpoint_every", "sample_every", "seed") if k in preset}
+    settings = train_settings(args, **recipe)
+    out = args.out or (shipped_base() if args.preset == "shipped" else None)
+    if out is None:
+        raise ValueError("give --out FOLDER for the base model")
+    if preset and args.concepts == "all":
+        args.concepts = ",".join(preset["concepts"])
     if args.from_projects:
         data = project_pairs([store.open(n.strip()) for n in args.from_projects.split(",")])
     else:
@@ -116,8 +125,8 @@ def cmd_train_base(args: argparse.Namespace, store: ProjectStore) -> int:
             raise ValueError(f"unknown concepts {unknown}; see `e2gan teachers`")
         data = concept_pairs(concepts, settings.resolution, progress=tqdm_progress())
     config = GeneratorConfig(resolution=settings.resolution, **({"width": args.width} if args.width else {}))
-    result = train_base(data, args.out, settings, config, progress=tqdm_progress())
-    print(f"{result.status}: {result.steps} steps in {result.wall_s:.0f} s → {args.out}")
+    result = train_base(data, out, settings, config, progress=tqdm_progress())
+    print(f"{result.status}: {result.steps} steps in {result.wall_s:.0f} s → {out}")
     return 0
 
 
