@@ -124,3 +124,19 @@ def train_base(
 
 def _spread(n: int, k: int) -> list[int]:
     return sorted({int(i) for i in np.linspace(0, n - 1, min(k, n))})
+
+
+def save_checkpoint_as_model(out: Path, config: GeneratorConfig) -> int:
+    """Save the newest checkpoint of an unfinished base training as a loadable model in `out`; returns its step.
+
+    Lets a long base training ship intermediate weights while it keeps going.
+    """
+    from e2gan import checkpoint
+
+    path = checkpoint.latest(Path(out) / "training" / "checkpoints")
+    if path is None:
+        raise FileNotFoundError(f"no checkpoint under {out}/training yet")
+    generator = Generator(config)
+    info = checkpoint.load(path, {"generator": generator}, {})
+    generator.save_pretrained(out)
+    return int(info["step"])

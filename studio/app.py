@@ -15,14 +15,13 @@ from studio.tabs import curate as curate_tab
 from studio.tabs import export as export_tab
 from studio.tabs import filter as filter_tab
 from studio.tabs import teach as teach_tab
+from studio.tabs import train as train_tab
 from studio.tabs import try_live as try_tab
-from studio.tabs import upcoming
 
 TITLE = "E2GAN Studio"
 MAX_UPLOAD = "200mb"
 CSS = """
 #project-status { font-size: 0.95em; }
-.upcoming { opacity: 0.8; }
 .e2gan-hidden { display: none !important; }
 """
 
@@ -40,7 +39,7 @@ def build_app(store: ProjectStore) -> gr.Blocks:
             with gr.Tab("3 · Curate", id="curate"):
                 curate_tab.build(studio, bar)
             with gr.Tab("4 · Train", id="train"):
-                upcoming.build("Train", "fine-tune the small E2GAN generator with LoRA, with a live loss plot and samples.")
+                train_tab.build(studio, bar)
             with gr.Tab("5 · Try", id="try"):
                 try_tab.build(studio, bar)
             with gr.Tab("6 · Export", id="export"):

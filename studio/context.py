@@ -7,11 +7,12 @@ everything else is read from the project folder on each event, so a refresh or a
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from e2gan import atomic
 from e2gan.progress import ProgressEvent, ProgressFn
 from e2gan.project import STEPS, Project, ProjectError, ProjectStore
+from studio.jobs import JobSlot
 
 PREFERENCES_FILE = ".studio.json"  # in the projects directory: the last opened project
 STEP_LABELS = {"sources": "Filter", "teach": "Teach", "curate": "Curate", "train": "Train", "export": "Export"}
@@ -22,6 +23,7 @@ STATE_ICONS = {"empty": "○", "running": "◔", "done": "●", "stale": "◐", 
 class Studio:
     store: ProjectStore
     phone_server: object = None  # the LAN server of a phone web build, when the user turned it on
+    jobs: JobSlot = field(default_factory=JobSlot)  # the one heavy job at a time (training, pairs, export)
 
     def stop_phone_server(self) -> None:
         if self.phone_server is not None:

@@ -56,8 +56,9 @@ def build(studio: Studio, bar) -> None:
         if project is None:
             raise gr.Error("Open a project first.")
         try:
-            result = export_filter(project, chosen or ["onnx"], progress=gradio_progress(progress))
-        except (FileNotFoundError, ValueError, RuntimeError) as e:
+            with studio.jobs.hold("export", name):
+                result = export_filter(project, chosen or ["onnx"], progress=gradio_progress(progress))
+        except (FileNotFoundError, ValueError, RuntimeError) as e:  # Busy is a RuntimeError
             raise gr.Error(str(e)) from None
         return (*show(result.folder), status_markdown(project))
 

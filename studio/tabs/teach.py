@@ -13,6 +13,7 @@ from e2gan.teachers.diffusion import DEFAULT_MODELS, TeacherUnavailable
 from e2gan.teachers.look import look_grid
 from e2gan.teachers.offline import EDITS, match_prompt
 from studio.context import Studio, gradio_progress, status_markdown
+from studio.jobs import Busy
 from studio.project_bar import ProjectBar
 
 INTRO = """\
@@ -28,7 +29,7 @@ TEACHER_CHOICES = [(f"Built-in · {e.title}", f"offline:{e.key}") for e in EDITS
 
 
 def build(studio: Studio, bar: ProjectBar) -> None:
-    cancel = threading.Event()
+    stop_event = [threading.Event()]  # the running generation's cancel flag
     gr.Markdown(INTRO)
     with gr.Row():
         teacher = gr.Dropdown(TEACHER_CHOICES, value="offline:watercolour", label="Teacher", scale=3, elem_id="teacher")
@@ -141,10 +142,11 @@ def build(studio: Studio, bar: ProjectBar) -> None:
 
     def on_generate(name, seed_v, *settings, progress=gr.Progress()):
         project = _require(studio, name)
-        cancel.clear()
         try:
-            report = distill(project, spec_from(*settings), seed=int(seed_v or 0), progress=gradio_progress(progress), cancel=cancel)
-        except (TeacherUnavailable, ValueError) as e:
+            with studio.jobs.hold("pair generation", name) as job:
+                stop_event[0] = job.cancel
+                report = distill(project, spec_from(*settings), seed=int(seed_v or 0), progress=gradio_progress(progress), cancel=job.cancel)
+        except (TeacherUnavailable, ValueError, Busy) as e:
             raise gr.Error(str(e)) from None
         items, info = _pair_view(project)
         failed = "".join(f"\n- {n}: {r}" for n, r in report.failed)
@@ -169,7 +171,7 @@ def build(studio: Studio, bar: ProjectBar) -> None:
     looks.select(on_pick_look, [looks_state], [chosen_look, use_look])
     use_look.click(on_use_look, [bar.project, chosen_look], setting_inputs + [seed, note])
     generate.click(on_generate, [bar.project, seed] + setting_inputs, [gallery, pairs_info, note, bar.status], api_name="generate_pairs")
-    stop.click(lambda: cancel.set(), None, None)
+    stop.click(lambda: stop_event[0].set(), None, None)
     gallery.select(on_select_pair, [bar.project], [selected])
     reject.click(lambda n, p: on_review(n, p, True), [bar.project, selected], [gallery, pairs_info, bar.status])
     restore.click(lambda n, p: on_review(n, p, False), [bar.project, selected], [gallery, pairs_info, bar.status])

@@ -40,9 +40,3 @@ def test_create_project_and_add_samples(studio_server, page):
     page.reload(wait_until="load")
     expect(page.locator("#source-counts")).to_contain_text(f"{n} source images")
     assert (studio_server.projects / "watercolour" / "sources" / "manifest.json").is_file()
-
-
-def test_upcoming_tab_says_so(studio_server, page):
-    page.goto(studio_server.url, wait_until="load")
-    page.get_by_role("tab", name="Train").click()
-    expect(page.get_by_text("Train is not built yet.")).to_be_visible()
