@@ -36,12 +36,12 @@ def build_app(store: ProjectStore) -> gr.Blocks:
                 filter_tab.build(studio, bar)
             with gr.Tab("2 · Teach", id="teach"):
                 teach_tab.build(studio, bar)
-            with gr.Tab("3 · Curate", id="curate"):
-                curate_tab.build(studio, bar)
-            with gr.Tab("4 · Train", id="train"):
-                train_tab.build(studio, bar)
-            with gr.Tab("5 · Try", id="try"):
-                try_tab.build(studio, bar)
+            with gr.Tab("3 · Curate", id="curate") as tab:
+                curate_tab.build(studio, bar, tab)
+            with gr.Tab("4 · Train", id="train") as tab:
+                train_tab.build(studio, bar, tab)
+            with gr.Tab("5 · Try", id="try") as tab:
+                try_tab.build(studio, bar, tab)
             with gr.Tab("6 · Export", id="export"):
                 export_tab.build(studio, bar)
         app.load(lambda: project_bar.on_page_load(studio), None, [bar.project], api_name=False)

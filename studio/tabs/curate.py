@@ -54,7 +54,7 @@ MAP_EVENTS_JS = """
 """
 
 
-def build(studio: Studio, bar: ProjectBar) -> None:
+def build(studio: Studio, bar: ProjectBar, tab: gr.Tab) -> None:
     gr.Markdown(INTRO)
     with gr.Row():
         k = gr.Slider(1, 200, value=24, step=1, label="K: pairs to train on", scale=3, elem_id="k-slider")
@@ -138,7 +138,8 @@ def build(studio: Studio, bar: ProjectBar) -> None:
     selection_box.change(on_region, [selection_box], [region, targets])
     for button, action in ((include, "include"), (exclude, "exclude"), (clear, "clear")):
         button.click(manual(action), [bar.project, targets, k, method, embedder], outputs)
-    bar.project.change(view, [bar.project], [k, method, plot, summary, gallery, bar.status], api_name=False)
+    tab.select(view, [bar.project], [k, method, plot, summary, gallery, bar.status])  # the map only when looked at
+    bar.project.change(lambda _: (None, "Open this tab again or press **Curate** to map this project's pairs.", []), [bar.project], [plot, summary, gallery], api_name=False)
 
 
 def _summary(result, n: int, chosen: int) -> str:

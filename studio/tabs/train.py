@@ -24,7 +24,7 @@ MODES = [("Base + LoRA on crucial layers (E2GAN)", "lora"), ("Base + full fine-t
 HISTORY_HEADERS = ["run", "mode", "state", "steps", "fit PSNR dB", "time", "trainable params", "stored"]
 
 
-def build(studio: Studio, bar) -> None:
+def build(studio: Studio, bar, tab: gr.Tab) -> None:
     from e2gan.presets import load_presets
 
     presets = load_presets()
@@ -145,6 +145,7 @@ def build(studio: Studio, bar) -> None:
     timer.tick(refresh, [bar.project, seen], refresh_outputs, show_progress="hidden")
     for control in (preset, mode, base):
         control.change(plan, plan_inputs, plan_outputs, show_progress="minimal")
+    tab.select(plan, plan_inputs, plan_outputs)  # estimates are measured when the tab is first opened
     bar.project.change(plan, plan_inputs, plan_outputs, api_name=False)
     bar.project.change(lambda n: refresh(n, {}), [bar.project], refresh_outputs, api_name=False)
 

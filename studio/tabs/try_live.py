@@ -42,7 +42,7 @@ def compose(before: np.ndarray, after: np.ndarray, mode: str) -> np.ndarray:
     return np.concatenate([before, after], axis=1)
 
 
-def build(studio: Studio, bar) -> None:
+def build(studio: Studio, bar, tab: gr.Tab) -> None:
     meter = FpsMeter()
     gr.Markdown(INTRO)
     with gr.Row():
@@ -105,3 +105,4 @@ def build(studio: Studio, bar) -> None:
     upload.change(on_upload, [upload, *controls], [upload_out], api_name="try_photo")
     refresh.click(choices, [bar.project], [choice, blend, status])
     bar.project.change(choices, [bar.project], [choice, blend, status], api_name=False)
+    tab.select(choices, [bar.project], [choice, blend, status])  # filters trained since the page opened

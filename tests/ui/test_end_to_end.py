@@ -81,8 +81,7 @@ def test_prompt_to_phone_in_the_browser(studio_server, page):
 
     # 5. Try: the fake webcam through the new filter
     tab(page, "Try")
-    page.get_by_role("button", name="↻ Filters").click()
-    expect(page.locator("#try-status")).to_contain_text("1 filters available")
+    expect(page.locator("#try-status")).to_contain_text("1 filters available", timeout=60_000)
     page.get_by_text("Click to Access Webcam").click()
     page.locator("#try-camera button", has_text="Record").click()
     expect(page.locator("#try-fps")).to_contain_text("fps", timeout=60_000)
