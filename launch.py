@@ -20,6 +20,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="listen on all network interfaces so a phone on your Wi-Fi can connect (anyone on the network can!)",
     )
+    parser.add_argument("--max-upload-mb", type=int, default=200, help="refuse uploads larger than this (default 200)")
     return parser.parse_args(argv)
 
 
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
             "open it and your projects. Use it only on a network you trust.",
             file=sys.stderr,
         )
-    launch(LaunchOptions(args.host, _free_port(args.host, args.port), args.projects, not args.no_browser, args.share_lan))
+    launch(LaunchOptions(args.host, _free_port(args.host, args.port), args.projects, not args.no_browser, args.share_lan, args.max_upload_mb))
 
 
 def _free_port(host: str, port: int) -> int:

@@ -45,7 +45,7 @@ def _inception():
     try:
         from torchvision.models import Inception_V3_Weights, inception_v3
 
-        model = inception_v3(weights=Inception_V3_Weights.IMAGENET1K_V1)  # torch.load(weights_only=True)
+        model = inception_v3(weights=Inception_V3_Weights.IMAGENET1K_V1)  # torchvision loads tensors only (weights_only)
     except Exception as e:  # offline: no weights
         return None, f"FID needs Inception-v3 weights ({type(e).__name__})"
     model.fc = torch.nn.Identity()

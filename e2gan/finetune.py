@@ -41,12 +41,31 @@ def shipped_base() -> Path:
     return Path(__file__).resolve().parent.parent / "assets" / "base"
 
 
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+
+
 def resolve_base(base: str | Path | None) -> Path:
+    """The base generator folder, checked up front: it must hold a real safetensors file (pickles can run
+    code when loaded, so they are refused even when they are all there is)."""
     path = Path(base).expanduser() if base else shipped_base()
-    if not (path / "model.safetensors").is_file():
+    weights = path / "model.safetensors"
+    if not weights.is_file():
+        pickles = sorted(p.name for p in path.glob("*") if p.suffix in PICKLE_SUFFIXES) if path.is_dir() else []
+        if pickles:
+            raise ValueError(
+                f"{path} holds only pickle weights ({', '.join(pickles)}); they are never loaded because "
+                "unpickling can run code. Save the model as model.safetensors."
+            )
         raise FileNotFoundError(
             f"no base generator at {path}: train one with `e2gan train-base`, or pass --base FOLDER"
         )
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(weights), framework="pt"):
+            pass
+    except Exception as e:  # noqa: BLE001 - any parse failure means the same thing to the user
+        raise ValueError(f"{weights} is not a valid safetensors file ({e}); nothing was loaded.") from None
     return path
 
 

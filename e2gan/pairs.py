@@ -51,8 +51,8 @@ def read_pairs(project: Project) -> dict[str, Pair]:
     """Current state of every pair, by id, in the order they were first made."""
     pairs: dict[str, Pair] = {}
     for row in atomic.read_lines(manifest_path(project)):
-        pid = row.get("id")
-        if not pid:
+        pid = row.get("id") if isinstance(row, dict) else None  # hand-edited junk lines are skipped
+        if not pid or not isinstance(pid, str):
             continue
         if "review" in row:
             if pid in pairs:

@@ -41,6 +41,7 @@ STEPS = ("sources", "teach", "curate", "train", "export")
 STEP_FOLDERS = {"sources": "sources", "teach": "pairs", "curate": "curate", "train": "runs", "export": "exports"}
 STATES = ("empty", "running", "done", "stale", "failed")
 _NAME_RE = re.compile(r"^\w[\w .+-]{0,63}$")
+MAX_PROMPT_CHARS = 1000  # text encoders read ~77-256 tokens; far longer is a paste gone wrong
 
 
 class ProjectError(Exception):
@@ -66,6 +67,19 @@ def validate_name(name: str) -> str:
             "(starting with a letter or digit)."
         )
     return name
+
+
+def validate_prompt(prompt: str) -> str:
+    """An edit instruction: any text up to MAX_PROMPT_CHARS (empty is allowed until a teacher needs it)."""
+    if not isinstance(prompt, str):
+        raise ProjectError(f"The prompt must be text, got {type(prompt).__name__}.")
+    prompt = " ".join(prompt.split())  # newlines and tabs from a paste become single spaces
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise ProjectError(
+            f"The prompt is {len(prompt):,} characters; the limit is {MAX_PROMPT_CHARS:,}. "
+            "Describe the edit in a sentence or two."
+        )
+    return prompt
 
 
 def _new_document(name: str, prompt: str) -> dict[str, Any]:
@@ -168,7 +182,8 @@ class Project:
             return doc
 
     def set_prompt(self, prompt: str) -> None:
-        self.update(lambda doc: doc.__setitem__("prompt", prompt.strip()))
+        prompt = validate_prompt(prompt)
+        self.update(lambda doc: doc.__setitem__("prompt", prompt))
 
     def set_step(self, step: str, state: str, summary: str = "") -> None:
         if step not in STEPS or state not in STATES:
@@ -209,8 +224,10 @@ def _check_document(doc: Any, path: Path) -> dict[str, Any]:
             f"{path} has schema version {version!r}; this version of E2GAN Studio reads up to "
             f"{SCHEMA_VERSION}. Upgrade the studio to open it."
         )
-    doc.setdefault("prompt", "")
-    doc.setdefault("settings", {})
+    if not isinstance(doc.setdefault("prompt", ""), str):
+        raise ProjectError(f"{path}: 'prompt' must be text.")
+    if not isinstance(doc.setdefault("settings", {}), dict):
+        raise ProjectError(f"{path}: 'settings' must be an object.")
     steps = doc.setdefault("steps", {})
     if not isinstance(steps, dict):
         raise ProjectError(f"{path}: 'steps' must be an object.")
@@ -247,7 +264,7 @@ class ProjectStore:
 
     def create(self, name: str, prompt: str = "") -> Project:
         """Create a project; built in a hidden folder and renamed into place, so it's all or nothing."""
-        name = validate_name(name)
+        name, prompt = validate_name(name), validate_prompt(prompt)
         final = self.root / name
         if final.exists():
             raise ProjectError(f"A project named {name!r} already exists in {self.root}.")
@@ -256,7 +273,7 @@ class ProjectStore:
         try:
             for folder in STEP_FOLDERS.values():
                 (staging / folder).mkdir()
-            atomic.write_json(staging / PROJECT_FILE, _new_document(name, prompt.strip()))
+            atomic.write_json(staging / PROJECT_FILE, _new_document(name, prompt))
             os.rename(staging, final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Sequence
 
 from e2gan import atomic, images, samples
 from e2gan.progress import ProgressFn, Tracker
-from e2gan.project import Project, now_iso
+from e2gan.project import Project, ProjectError, now_iso
 
 MANIFEST = "manifest.json"
 DEFAULT_RESOLUTION = 256
@@ -67,8 +67,14 @@ def list_sources(project: Project) -> list[dict]:
     path = project.sources_dir / MANIFEST
     if not path.exists():
         return []
-    entries = atomic.read_json(path).get("sources", [])
-    return [e for e in entries if (project.sources_dir / e["file"]).is_file()]
+    try:
+        entries = atomic.read_json(path)["sources"]
+        return [e for e in entries if (project.sources_dir / e["file"]).is_file() and e["id"]]
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as e:
+        raise ProjectError(
+            f"{path} is damaged ({type(e).__name__}: {e}). Fix it or move it aside and add the photos again; "
+            "no image was deleted."
+        ) from None
 
 
 def source_paths(project: Project) -> list[Path]:
@@ -234,10 +240,10 @@ def check_zip_entry(info: zipfile.ZipInfo) -> None:
         raise images.ImageRejected("unsafe zip entry: symbolic link")
     if info.flag_bits & 0x1:
         raise images.ImageRejected("encrypted zip entry: unzip it with its password first")
-    if info.file_size > images.MAX_FILE_BYTES:
-        raise images.ImageRejected(f"file too large ({info.file_size / 2**20:.0f} MB)")
     if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO and info.file_size > 2**20:
         raise images.ImageRejected("refused: compression ratio is absurd (zip bomb?)")
+    if info.file_size > images.MAX_FILE_BYTES:
+        raise images.ImageRejected(f"file too large ({info.file_size / 2**20:.0f} MB)")
 
 
 def remove_sources(project: Project, ids: Iterable[str]) -> int:

@@ -19,7 +19,6 @@ from studio.tabs import train as train_tab
 from studio.tabs import try_live as try_tab
 
 TITLE = "E2GAN Studio"
-MAX_UPLOAD = "200mb"
 CSS = """
 #project-status { font-size: 0.95em; }
 .e2gan-hidden { display: none !important; }
@@ -55,6 +54,7 @@ class LaunchOptions:
     projects: Path | None = None
     open_browser: bool = True
     share_lan: bool = False
+    max_upload_mb: int = 200  # larger uploads are refused (413) before they reach the disk
 
 
 def launch(options: LaunchOptions, block: bool = True):
@@ -70,7 +70,7 @@ def launch(options: LaunchOptions, block: bool = True):
         server_port=options.port,
         inbrowser=options.open_browser,
         allowed_paths=[str(store.root)],
-        max_file_size=MAX_UPLOAD,
+        max_file_size=f"{options.max_upload_mb}mb",
         prevent_thread_lock=not block,
         footer_links=[],
         css=CSS,

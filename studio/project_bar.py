@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import gradio as gr
@@ -19,7 +20,10 @@ class ProjectBar:
 
 def build(studio: Studio) -> ProjectBar:
     with gr.Row(equal_height=True):
-        project = gr.Dropdown(label="Project", choices=[], value=None, scale=3, elem_id="project-picker")
+        project = gr.Dropdown(
+            label="Project", choices=[], value=None, scale=3, elem_id="project-picker",
+            allow_custom_value=True,  # the API and scripts name projects directly; handlers validate the name
+        )  # fmt: skip
         new_name = gr.Textbox(label="New project name", placeholder="e.g. watercolour", scale=2, elem_id="new-name")
         create = gr.Button("Create project", variant="primary", scale=1, elem_id="create-project")
         refresh = gr.Button("↻", scale=0, min_width=40, elem_id="refresh-projects")
@@ -42,14 +46,15 @@ def build(studio: Studio) -> ProjectBar:
         return gr.update(choices=choices, value=value)
 
     def on_select(name: str | None):
-        if name and studio.store.exists(name):
-            studio.store.open(name, heal=True)
-        studio.remember(name)
+        with contextlib.suppress(ProjectError):
+            if name and studio.store.exists(name):
+                studio.store.open(name, heal=True)
+                studio.remember(name)
         return status_markdown(studio.project(name))
 
     create.click(on_create, [new_name], [project, new_name, message], api_name="create_project")
     new_name.submit(on_create, [new_name], [project, new_name, message])
-    refresh.click(on_refresh, [project], [project])
+    refresh.click(on_refresh, [project], [project], api_name="list_projects")
     project.change(on_select, [project], [status], api_name=False)
     return bar
 

@@ -74,3 +74,15 @@ def trained_project(tmp_path_factory):
     settings = TrainSettings(steps=30, resolution=64, lr=1e-3, checkpoint_every=100, sample_every=100)
     finetune.finetune(project, "lora", settings, base=base)
     return project
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many kill points the fault-injection suite tried, and how many left a sound project."""
+    from tests import test_fault_injection
+
+    tally = test_fault_injection.TALLY
+    if tally:
+        tried = sum(t["tried"] for t in tally.values())
+        survived = sum(t["survived"] for t in tally.values())
+        steps = ", ".join(f"{step} {t['survived']}/{t['tried']}" for step, t in tally.items())
+        terminalreporter.write_line(f"fault injection: {survived} of {tried} kill points survived ({steps}); corrupt projects: {tried - survived}")

@@ -110,7 +110,8 @@ i = 0
 print("ready", flush=True)
 while True:
     i += 1
-    p.set_prompt("prompt " + str(i) + " " + "x" * 5000)
+    p.set_setting("padding", "x" * 5000 + str(i))  # a big file: the write takes long enough to be hit
+    p.set_prompt("prompt " + str(i))
 """
 
 

@@ -40,4 +40,6 @@ def cmd_curate(args: argparse.Namespace, store: ProjectStore) -> int:
         print(f"  flagged {pid}: {', '.join(result.analysis[pid]['flags'])}")
     print(f"Selected {len(result.selection.ids)} of {len(result.points)} pairs ({settings.method}); "
           f"map: {project.curate_dir / 'map.png'}")
+    if result.note:
+        print(f"  note: {result.note}")
     return 0

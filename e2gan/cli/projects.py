@@ -31,6 +31,10 @@ def register(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("name")
     p.set_defaults(run=cmd_delete)
 
+    p = verbs.add_parser("doctor", help="check a project for damage (missing or unreadable files, broken manifests)")
+    p.add_argument("name")
+    p.set_defaults(run=cmd_doctor)
+
     _add_sources_parser(verbs)
 
 
@@ -89,6 +93,16 @@ def cmd_show(args: argparse.Namespace, store: ProjectStore) -> int:
         entry = doc["steps"][step]
         print(f"  {step:8s} {entry['state']:8s} {entry['summary']}")
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace, store: ProjectStore) -> int:
+    from e2gan.doctor import check_project
+
+    problems = check_project(store.open(args.name, heal=True))
+    for problem in problems:
+        print(f"  problem: {problem}")
+    print("No problems found." if not problems else f"{len(problems)} problems found.")
+    return 0 if not problems else 1
 
 
 def cmd_rename(args: argparse.Namespace, store: ProjectStore) -> int:

@@ -46,6 +46,14 @@ class CurateResult:
     def flagged(self) -> list[str]:
         return [i for i, a in self.analysis.items() if a["flags"]]
 
+    @property
+    def note(self) -> str:
+        """Why fewer than K pairs were selected, if they were (K larger than the usable data)."""
+        chosen = len(self.selection.ids)
+        if chosen >= self.settings.k:
+            return ""
+        return f"K={self.settings.k} is more than the {chosen} pairs available, so all of them are used."
+
 
 def read_manual(project: Project) -> dict[str, list[str]]:
     try:

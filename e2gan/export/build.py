@@ -53,7 +53,8 @@ def export_filter(
     resolution = settings["train"]["resolution"]
     steps = ["reference", "onnx"] + [f for f in ("int8", "coreml", "web") if f in formats] + ["report"]
     tracker = Tracker("Exporting", len(steps), progress)
-    folder = project.exports_dir / f"{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}-{run.id}"
+    final = project.exports_dir / f"{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}-{run.id}"
+    folder = project.exports_dir / f"{atomic.TEMP_PREFIX}{final.name}"  # built hidden, renamed when complete
     folder.mkdir(parents=True, exist_ok=True)
     project.set_step("export", "running", f"exporting {run.id}")
 
@@ -107,6 +108,8 @@ def export_filter(
     report = _report(project, run, resolution, files, checks, latency, notes)
     atomic.write_json(folder / "report.json", report)
     atomic.write_text(folder / "MODEL_CARD.md", card.model_card(report))
+    folder.rename(final)
+    folder = final
     result = ExportResult(folder, report)
     if result.passed:
         project.set_step("export", "done", f"{', '.join(f for f in FORMATS if f in formats)} verified ({folder.name})")
@@ -195,4 +198,8 @@ def _report(project, run, resolution, files, checks, latency, notes) -> dict:
 
 
 def list_exports(project: Project) -> list[Path]:
-    return sorted((p for p in project.exports_dir.iterdir() if (p / "report.json").is_file()), reverse=True)
+    """Finished exports, newest first (unfinished ones are hidden `.tmp-` folders)."""
+    return sorted(
+        (p for p in project.exports_dir.iterdir() if not p.name.startswith(".") and (p / "report.json").is_file()),
+        reverse=True,
+    )

@@ -149,5 +149,6 @@ def _summary(result, n: int, chosen: int) -> str:
     return (
         f"**Selected {chosen} of {n} pairs** for training"
         + (f" · {flagged} flagged" if flagged else "")
+        + (f" · {result.note}" if result.note else "")
         + f" · {preset.title} preset on this machine: {est.describe()}. Next: **Train**."
     )

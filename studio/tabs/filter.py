@@ -7,6 +7,7 @@ from pathlib import Path
 import gradio as gr
 
 from e2gan import sources
+from e2gan.project import ProjectError
 from studio.context import Studio, gradio_progress, status_markdown
 from studio.project_bar import ProjectBar
 
@@ -50,7 +51,10 @@ def build(studio: Studio, bar: ProjectBar) -> None:
         project = studio.project(name)
         if project is None:
             return "⚠️ Create or open a project first.", status_markdown(None)
-        project.set_prompt(text)
+        try:
+            project.set_prompt(text)
+        except ProjectError as e:
+            return f"⚠️ {e}", status_markdown(project)
         return "Prompt saved.", status_markdown(project)
 
     def run_import(name, do_import, progress):
