@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
+import pytest
+
 from benchmarks import inference
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_inference_benchmark_measures_both_arms():
@@ -11,15 +19,6 @@ def test_inference_benchmark_measures_both_arms():
     for m in results.values():
         assert m["params"] > 0 and m["gflops"] > 0 and m["ort_ms"] > 0 and m["torch_ms"] > 0 and m["int8_ms"] > 0
     assert results["pix2pix ResNet-9"]["gflops"] > 10 * results["E2GAN (default)"]["gflops"]
-
-
-import os
-import subprocess
-import sys
-
-import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.mark.parametrize(
@@ -31,10 +30,22 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ],
 )
 def test_quick_mode_prints_every_arm(module, rows):
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-m", module, "--quick", "--threads", "1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr[-2000:]
-    table = [line for line in out.stdout.splitlines() if line.startswith("|")]
+    table = [line for line in quick(module).splitlines() if line.startswith("|")]
     assert len(table) == 2 + len(rows)  # header, rule, one row per arm
     for row, name in zip(table[2:], rows):
         assert name in row
+
+
+def quick(module: str) -> str:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-m", module, "--quick", "--threads", "1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def test_base_card_quick_mode_judges_seen_and_held_out_concepts():
+    text = quick("benchmarks.base_card")
+    assert "### Concepts it was trained on" in text and "### Held-out concepts (never seen)" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| concept")]
+    assert len(rows) == 2 and all(len(r.split("|")) == 8 for r in rows)
+    assert "e2gan train-base --preset shipped" in text
