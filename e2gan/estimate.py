@@ -1,7 +1,7 @@
 """How long and how much memory a training run will take on this machine, before it runs.
 
-The cost of a step is measured, not guessed: a few real LoRA training steps of the default generator at the
-preset's resolution, once per process and resolution. Time = steps × seconds per step; memory is the peak
+The cost of a step is measured, not guessed: a few real training steps of the chosen method (LoRA, full
+fine-tune, E2GAN from scratch or pix2pix) at the preset's resolution, once per process, method and resolution. Time = steps × seconds per step; memory is the peak
 the measured steps needed (GPU allocator peak, or growth of this process's resident memory on a CPU).
 """
 
@@ -29,22 +29,20 @@ class Estimate:
         return f"{self.steps} steps · about {format_duration(self.seconds)} · ~{self.memory_mb:.0f} MB"
 
 
-def estimate(preset: Preset, n_pairs: int, device: str = "auto") -> Estimate:
-    per_step, memory = step_cost(preset.resolution, device)
+def estimate(preset: Preset, n_pairs: int, device: str = "auto", mode: str = "lora") -> Estimate:
+    per_step, memory = step_cost(preset.resolution, device, mode=mode)
     steps = preset.steps_for(n_pairs)
     return Estimate(steps, steps * per_step, memory, per_step)
 
 
 @functools.lru_cache(maxsize=8)
-def step_cost(resolution: int, device: str = "auto", steps: int = 3) -> tuple[float, float]:
-    """(seconds per training step, peak extra memory in MB) for LoRA on the default generator."""
+def step_cost(resolution: int, device: str = "auto", steps: int = 3, mode: str = "lora") -> tuple[float, float]:
+    """(seconds per training step, peak extra memory in MB) for `mode` on the default generator."""
     import numpy as np
     import psutil
     import torch
 
     from e2gan.data import PairData
-    from e2gan.lora import apply_lora
-    from e2gan.models.generator import Generator, GeneratorConfig
     from e2gan.text.encoder import TextEmbedding
     from e2gan.train import Trainer, TrainSettings, resolve_device
 
@@ -52,9 +50,8 @@ def step_cost(resolution: int, device: str = "auto", steps: int = 3) -> tuple[fl
     rng = np.random.default_rng(0)
     imgs = [rng.integers(0, 255, (resolution, resolution, 3), dtype=np.uint8) for _ in range(2)]
     data = PairData.from_arrays(imgs, imgs[::-1], ["x", "y"])
-    g = apply_lora(Generator(GeneratorConfig(resolution=resolution)))
-    cfg = g.get_base_model().config
-    text = lambda p: TextEmbedding(torch.zeros(len(p), cfg.text_tokens, cfg.text_dim), torch.ones(len(p), cfg.text_tokens))  # noqa: E731
+    g, (tokens, dim) = _model(mode, resolution)
+    text = lambda p: TextEmbedding(torch.zeros(len(p), tokens, dim), torch.ones(len(p), tokens))  # noqa: E731
     settings = TrainSettings(steps=steps + 1, resolution=resolution, checkpoint_every=10**9, sample_every=10**9, device=str(dev))
     rss = psutil.Process().memory_info().rss
     with tempfile.TemporaryDirectory() as tmp:
@@ -71,3 +68,16 @@ def step_cost(resolution: int, device: str = "auto", steps: int = 3) -> tuple[fl
     else:
         memory = max(psutil.Process().memory_info().rss - rss, 0) / 2**20 + 200  # + the model and data
     return per_step, memory
+
+
+def _model(mode: str, resolution: int):
+    """A freshly initialised model that trains like `mode` does, and its text shape (tokens, dim)."""
+    from e2gan.lora import apply_lora
+    from e2gan.models.generator import Generator, GeneratorConfig
+    from e2gan.models.resnet_generator import ResnetGenerator
+
+    if mode == "pix2pix":
+        return ResnetGenerator(), (1, 1)
+    g = Generator(GeneratorConfig(resolution=resolution))
+    shape = (g.config.text_tokens, g.config.text_dim)
+    return (apply_lora(g) if mode == "lora" else g), shape

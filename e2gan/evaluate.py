@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -39,26 +40,35 @@ def ssim(pred: torch.Tensor, target: torch.Tensor) -> float:
     return float(np.mean(scores))
 
 
-@functools.lru_cache(maxsize=1)
-def _inception():
-    """Inception-v3 pool features, or the reason they are unavailable."""
-    try:
-        from torchvision.models import Inception_V3_Weights, inception_v3
+def _cached(url: str) -> bool:
+    """Whether torch's hub cache already holds the weights at `url` (so loading them needs no network)."""
+    from urllib.parse import urlparse
 
-        model = inception_v3(weights=Inception_V3_Weights.IMAGENET1K_V1)  # torchvision loads tensors only (weights_only)
+    return (Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name).is_file()
+
+
+@functools.lru_cache(maxsize=2)
+def _inception(download: bool = False):
+    """Inception-v3 pool features, or the reason they are unavailable. Never downloads unless asked:
+    finishing a training run must not fetch 100 MB behind the user's back."""
+    from torchvision.models import Inception_V3_Weights, inception_v3
+
+    weights = Inception_V3_Weights.IMAGENET1K_V1
+    if not download and not _cached(weights.url):
+        return None, "FID needs Inception-v3 weights (about 100 MB): `e2gan evaluate NAME --download-weights`"
+    try:
+        model = inception_v3(weights=weights)  # torchvision loads tensors only (weights_only)
     except Exception as e:  # offline: no weights
-        return None, f"FID needs Inception-v3 weights ({type(e).__name__})"
+        return None, f"FID needs Inception-v3 weights, which could not be loaded ({type(e).__name__})"
     model.fc = torch.nn.Identity()
     return model.eval(), ""
 
 
-def fid(pred: torch.Tensor, target: torch.Tensor) -> float | None:
+def fid(pred: torch.Tensor, target: torch.Tensor, download: bool = False) -> float | None:
     """Fréchet Inception Distance between two batches in [-1, 1], or None without the weights."""
-    model, _ = _inception()
+    model, _ = _inception(download)
     if model is None or len(pred) < 2:
         return None
-    from scipy import linalg
-
     def features(x):
         x = torch.nn.functional.interpolate((x.float().clamp(-1, 1) + 1) / 2, size=(299, 299), mode="bilinear")
         mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
@@ -69,22 +79,32 @@ def fid(pred: torch.Tensor, target: torch.Tensor) -> float | None:
     a, b = features(pred), features(target)
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean = linalg.sqrtm(cov_a @ cov_b).real
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * covmean))
+    # tr √(Σa Σb) from the eigenvalues of Σa Σb (real, ≥ 0 for PSD matrices): stable where sqrtm is not,
+    # which is always the case here (fewer images than the 2048 feature dimensions, so Σ is singular).
+    eig = np.linalg.eigvals(cov_a @ cov_b).real
+    tr_covmean = float(np.sqrt(np.clip(eig, 0, None)).sum())
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * tr_covmean)
 
 
-@functools.lru_cache(maxsize=1)
-def _lpips():
+@functools.lru_cache(maxsize=2)
+def _lpips(download: bool = False):
+    """LPIPS (AlexNet features), or the reason it is unavailable; the same no-surprise-download rule."""
+    from torchvision.models import AlexNet_Weights
+
     try:
         import lpips
-
+    except ImportError:
+        return None, "LPIPS needs the lpips package (pip install lpips)"
+    if not download and not _cached(AlexNet_Weights.IMAGENET1K_V1.url):
+        return None, "LPIPS needs AlexNet weights (about 230 MB): `e2gan evaluate NAME --download-weights`"
+    try:
         return lpips.LPIPS(net="alex", verbose=False).eval(), ""
     except Exception as e:
-        return None, f"LPIPS needs the lpips package and its weights ({type(e).__name__})"
+        return None, f"LPIPS weights could not be loaded ({type(e).__name__})"
 
 
-def lpips_distance(pred: torch.Tensor, target: torch.Tensor) -> float | None:
-    model, _ = _lpips()
+def lpips_distance(pred: torch.Tensor, target: torch.Tensor, download: bool = False) -> float | None:
+    model, _ = _lpips(download)
     if model is None:
         return None
     with torch.no_grad():
@@ -105,7 +125,9 @@ class Evaluation:
 
 
 @torch.no_grad()
-def evaluate(generator, text_fn, data: PairData, resolution: int, device="cpu", batch: int = 8) -> tuple[Evaluation, torch.Tensor]:
+def evaluate(
+    generator, text_fn, data: PairData, resolution: int, device="cpu", batch: int = 8, download: bool = False
+) -> tuple[Evaluation, torch.Tensor]:
     """Student vs teacher on `data` (centre crops); returns the metrics and the student's outputs."""
     generator.eval()
     src, tgt, prompts = data.fixed(range(len(data)), resolution)
@@ -114,8 +136,10 @@ def evaluate(generator, text_fn, data: PairData, resolution: int, device="cpu", 
         emb = text_fn(prompts[i : i + batch]).to(device)
         outs.append(generator(src[i : i + batch].to(device), emb.tokens, emb.mask).float().cpu())
     out = torch.cat(outs)
-    missing = [reason for (m, reason) in (_inception(), _lpips()) if m is None]
-    result = Evaluation(psnr(out, tgt), ssim(out, tgt), fid(out, tgt), lpips_distance(out, tgt), len(out), missing)
+    missing = [reason for (m, reason) in (_inception(download), _lpips(download)) if m is None]
+    result = Evaluation(
+        psnr(out, tgt), ssim(out, tgt), fid(out, tgt, download), lpips_distance(out, tgt, download), len(out), missing
+    )
     return result, out
 
 
@@ -126,3 +150,56 @@ def grid(sources: torch.Tensor, teacher: torch.Tensor, student: torch.Tensor, si
         x = torch.nn.functional.interpolate(x.float(), size=(size, size), mode="bilinear", align_corners=False)
         rows.append(torch.cat(list(x), dim=2))
     return Image.fromarray(to_uint8(torch.cat(rows, dim=1)).permute(1, 2, 0).numpy())
+
+
+# -- a project's training run, judged on the pairs it did not train on ------------------------------------
+EVAL_DIR = "eval"
+
+
+def held_out_data(project, run, limit: int = 32) -> tuple[PairData, bool]:
+    """The project's pairs the run did not train on (curation leaves most out), up to `limit`; when it
+    trained on every pair there are none, so its own pairs are used and the second value says so."""
+    from e2gan import pairs
+
+    trained = run.settings.get("pair_ids")
+    usable = [p.id for p in pairs.usable_pairs(project)]
+    held = [i for i in usable if trained is not None and i not in set(trained)]
+    if held:
+        return pairs.pair_data(project, _spread(held, limit)), True
+    return pairs.pair_data(project, _spread(trained or usable, limit)), False
+
+
+def _spread(ids: list[str], limit: int) -> list[str]:
+    """Up to `limit` ids spread over the list (photos are often added in batches of one kind)."""
+    if len(ids) <= limit:
+        return list(ids)
+    return [ids[round(i * (len(ids) - 1) / (limit - 1))] for i in range(limit)]
+
+
+def evaluate_run(project, run, generator=None, limit: int = 32, device="cpu", download: bool = False) -> dict:
+    """Judge a finished run against its teacher; writes `eval/metrics.json` and `eval/grid.png` in the run."""
+    from e2gan import atomic
+    from e2gan.finetune import text_function, trained_generator
+
+    generator = generator if generator is not None else trained_generator(run)
+    data, held_out = held_out_data(project, run, limit)
+    resolution = run.settings["train"]["resolution"]
+    with torch.no_grad():
+        result, out = evaluate(generator, text_function(generator), data, resolution, device, download=download)
+    metrics = {**result.to_dict(), "held_out": held_out, "resolution": resolution}
+    folder = run.root / EVAL_DIR
+    folder.mkdir(exist_ok=True)
+    src, tgt, _ = data.fixed(range(len(data)), resolution)
+    picture = grid(src[:8], tgt[:8], out[:8])
+    atomic.write_with(folder / "grid.png", lambda f: picture.save(f, format="PNG"))
+    atomic.write_json(folder / "metrics.json", metrics)
+    return metrics
+
+
+def describe(metrics: dict) -> str:
+    """One line for people: which pairs, and every metric that could be computed."""
+    parts = [f"PSNR {metrics['psnr']:.2f} dB", f"SSIM {metrics['ssim']:.3f}"]
+    parts += [f"FID {metrics['fid']:.1f}"] if metrics.get("fid") is not None else []
+    parts += [f"LPIPS {metrics['lpips']:.3f}"] if metrics.get("lpips") is not None else []
+    where = "pairs it did not train on" if metrics["held_out"] else "its own training pairs (no pair was left out)"
+    return f"{', '.join(parts)} on {metrics['images']} {where}"

@@ -23,7 +23,7 @@ from torch import nn
 from e2gan import atomic, pairs
 from e2gan.callbacks import JsonlLog, ProgressReporter, SampleWriter, TrainCallback
 from e2gan.data import PairData
-from e2gan.evaluate import psnr, ssim
+from e2gan.evaluate import describe, evaluate_run, psnr, ssim
 from e2gan.lora import DEFAULT_RANKS, LoraSettings, adapter_bytes, apply_lora, save_adapter
 from e2gan.models.generator import Generator, GeneratorConfig
 from e2gan.models.resnet_generator import ResnetGenerator
@@ -152,8 +152,9 @@ def _run(project, run: Run, progress, cancel, callbacks) -> Run:
         project.set_step("train", "stale", f"run {run.id} cancelled at step {result.steps}")
         return run
     _save_outputs(run, s, trainer, data)
+    metrics = evaluate_run(project, run, trainer.generator, device=trainer.device)
     run.set_status("done", result.steps, "finished")
-    project.set_step("train", "done", f"run {run.id}: {run.result['fit_psnr']:.1f} dB on its pairs")
+    project.set_step("train", "done", f"run {run.id}: {describe(metrics)}")
     project.mark_downstream_stale("train")
     return run
 
@@ -167,6 +168,17 @@ def build_generator(mode: str, base: str | None, lora: LoraSettings | None, seed
     if mode == "scratch":
         return Generator(GeneratorConfig())
     return ResnetGenerator()
+
+
+def trained_generator(run: Run, merge: bool = False) -> nn.Module:
+    """A finished run's generator: the base with its LoRA adapter (merged if asked), or the whole model."""
+    from e2gan import lora
+
+    s = run.settings
+    if s["mode"] != "lora":
+        return load_generator(run.output_dir)
+    generator = lora.load_adapter(load_generator(s["base"]), run.output_dir, copy_base=False)
+    return lora.merge(generator) if merge else generator
 
 
 def text_function(generator: nn.Module):

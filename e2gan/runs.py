@@ -18,6 +18,8 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+import psutil
+
 from e2gan import atomic
 from e2gan.project import Project, now_iso
 
@@ -42,20 +44,31 @@ class Run:
             status = atomic.read_json(self.root / "status.json")
         except (OSError, ValueError):
             return {"state": "interrupted", "step": 0, "message": "no status file"}
-        if status.get("state") == "running" and not _alive(status.get("pid")):
+        if status.get("state") in ("created", "running") and not _alive(status.get("pid"), status.get("process_started")):
             status = {**status, "state": "interrupted", "message": "the training process stopped; resume it"}
         return status
 
     def set_status(self, state: str, step: int = 0, message: str = "") -> None:
         atomic.write_json(
             self.root / "status.json",
-            {"state": state, "step": step, "message": message, "pid": os.getpid(), "updated": now_iso()},
+            {
+                "state": state, "step": step, "message": message, "updated": now_iso(),
+                "pid": os.getpid(), "process_started": _process_started(os.getpid()),
+            },  # fmt: skip
         )
 
     @property
     def result(self) -> dict:
         try:
             return atomic.read_json(self.root / "result.json")
+        except (OSError, ValueError):
+            return {}
+
+    @property
+    def evaluation(self) -> dict:
+        """Quality against the teacher (`e2gan.evaluate.evaluate_run`), if it was measured."""
+        try:
+            return atomic.read_json(self.root / "eval" / "metrics.json")
         except (OSError, ValueError):
             return {}
 
@@ -112,15 +125,20 @@ def get_run(project: Project, run_id: str | None = None, finished: bool = False)
     raise FileNotFoundError(f"{project.name} has no {'finished ' if finished else ''}training run yet: train one first")
 
 
-def _alive(pid) -> bool:
+def _process_started(pid: int) -> float | None:
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.Error, OSError):
+        return None
+
+
+def _alive(pid, started: float | None = None) -> bool:
+    """Whether the process that wrote a status still runs. The pid alone is not enough: after a restart
+    (a container's server is often pid 1 again) another process can have it, so its start time must match."""
     if not isinstance(pid, int):
         return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    now = _process_started(pid)
+    if now is None:
         return False
-    except PermissionError:
-        return True
+    return started is None or abs(now - started) < 1.0
     return True

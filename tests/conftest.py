@@ -10,6 +10,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("E2GAN_CACHE", tempfile.mkdtemp(prefix="e2gan-test-cache-"))
+# onnxruntime-web's files come from the npm registry once (like pip's packages), then from this folder.
+os.environ.setdefault("E2GAN_RUNTIME_CACHE", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "runtime"))
 
 import pytest  # noqa: E402
 

@@ -21,19 +21,33 @@ def test_inference_benchmark_measures_both_arms():
     assert results["pix2pix ResNet-9"]["gflops"] > 10 * results["E2GAN (default)"]["gflops"]
 
 
+def tables(text: str) -> list[list[str]]:
+    """The markdown tables in `text`, each as its lines."""
+    found, current = [], []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            found.append(current)
+            current = []
+    return found
+
+
 @pytest.mark.parametrize(
-    "module,rows",
+    "module,rows,count",
     [
-        ("benchmarks.cost", ["(a) pix2pix", "(b) E2GAN from scratch", "(c) base + full", "(d) base + LoRA", "(e) base + LoRA, clustered"]),
-        ("benchmarks.data_reduction", ["clustered subset", "random subset", "all pairs"]),
-        ("benchmarks.base_transfer", ["base on 12 concepts + LoRA", "base on 1 concept", "no base"]),
+        ("benchmarks.cost", ["(a) pix2pix", "(b) E2GAN from scratch", "(c) base + full", "(d) base + LoRA", "(e) base + LoRA, clustered"], 2),
+        ("benchmarks.data_reduction", ["clustered subset", "random subset", "all pairs"], 1),
+        ("benchmarks.base_transfer", ["base on 12 concepts + LoRA", "base on 1 concept", "shipped base", "no base"], 1),
     ],
 )
-def test_quick_mode_prints_every_arm(module, rows):
-    table = [line for line in quick(module).splitlines() if line.startswith("|")]
-    assert len(table) == 2 + len(rows)  # header, rule, one row per arm
-    for row, name in zip(table[2:], rows):
-        assert name in row
+def test_quick_mode_prints_every_arm(module, rows, count):
+    found = tables(quick(module))
+    assert len(found) == count  # cost: one table per quality target
+    for table in found:
+        assert len(table) == 2 + len(rows)  # header, rule, one row per arm
+        for row, name in zip(table[2:], rows):
+            assert name in row
 
 
 def quick(module: str) -> str:

@@ -73,6 +73,36 @@ def test_no_op_edit_is_flagged_and_left_out(taught):
     assert [p for p in result.points if p["id"] == victim.id][0]["excluded"]
 
 
+def replace_target(project, pair, image) -> None:
+    image.save(project.root / pair.target)
+    pair.teacher_key, pair.time = "hand-made", now_iso()
+    pairs.record(project, pair)
+
+
+def test_edit_that_destroys_the_content_is_flagged(taught):
+    from PIL import Image
+
+    victim = list(pairs.read_pairs(taught).values())[3]
+    noise = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    replace_target(taught, victim, Image.fromarray(noise))  # static: nothing of the photo is left
+    result = curate(taught, CurateSettings(k=30))
+    assert "content destroyed" in result.analysis[victim.id]["flags"]
+    assert victim.id not in result.selection.ids
+    others = [a for pid, a in result.analysis.items() if pid != victim.id]
+    assert not any("content destroyed" in a["flags"] for a in others)  # real watercolour edits are not
+
+
+def test_edit_unlike_all_the_others_is_flagged_as_an_outlier(taught):
+    from PIL import Image, ImageOps
+
+    victim = list(pairs.read_pairs(taught).values())[5]
+    with Image.open(taught.root / victim.source) as photo:
+        replace_target(taught, victim, ImageOps.invert(photo.convert("RGB")))  # a negative, not a watercolour
+    result = curate(taught, CurateSettings(k=30))
+    assert "outlier edit" in result.analysis[victim.id]["flags"], result.analysis[victim.id]
+    assert result.analysis[victim.id]["outlier_z"] > max(a["outlier_z"] for pid, a in result.analysis.items() if pid != victim.id)
+
+
 def test_embeddings_are_only_computed_for_new_or_changed_pairs(taught):
     n = len(pairs.usable_pairs(taught))
     assert curate(taught, CurateSettings(k=4)).embedded == 2 * n

@@ -42,35 +42,56 @@ def cli(projects: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "e2gan.cli", "--projects", str(projects), *args]
 
 
-def run(cmd: list[str]) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+def last_write(folder: Path) -> int:
+    """The newest modification time (ns) of anything in `folder`: how we see that a process started writing."""
+    newest = 0
+    for root, dirs, files in os.walk(folder):
+        for entry in dirs + files:
+            try:
+                newest = max(newest, os.stat(os.path.join(root, entry), follow_symlinks=False).st_mtime_ns)
+            except FileNotFoundError:
+                pass  # renamed away while we looked
+    return newest
 
 
-def kill_after(cmd: list[str], delay: float) -> bool:
-    """Start `cmd`, SIGKILL it after `delay` s; True if it was still running (a real kill point)."""
+def timed_run(cmd: list[str], watch: Path) -> tuple[float, float]:
+    """Run `cmd` to the end; (seconds until its first write into `watch`, total seconds)."""
     env = dict(os.environ, OMP_NUM_THREADS="1")
+    before, began, first = last_write(watch), time.monotonic(), None
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    while proc.poll() is None:
+        if first is None and last_write(watch) > before:
+            first = time.monotonic() - began
+        time.sleep(0.01)
+    assert proc.returncode == 0, proc.stderr.read()[-2000:]
+    total = time.monotonic() - began
+    return (first if first is not None else total), total
+
+
+def kill_after(cmd: list[str], delay: float, watch: Path) -> str:
+    """Start `cmd`, SIGKILL it after `delay` s: "finished" if it ended first, "in work" if it had written
+    into `watch` by then (a real kill point), "before work" if it was still starting up."""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    before = last_write(watch)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + delay
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            return False
+            return "finished"
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    return True
+    return "in work" if last_write(watch) > before else "before work"
 
 
 def torture(step: str, template: Path, name: str, start, resume, result, seed: int) -> None:
-    """Kill `start(projects)` / `resume(projects)` ≥ KILLS_PER_STEP times; check after each kill; finally
-    let it finish and compare `result(project)` with an uninterrupted run's."""
+    """Kill `start(projects)` / `resume(projects)` until ≥ KILLS_PER_STEP kills have landed after the process
+    began writing; check after each kill; finally let it finish and compare `result(project)` with an
+    uninterrupted run's."""
     workdir = template.parent / f"{step}-work"
     reference_dir = template.parent / f"{step}-reference"
     shutil.copytree(template, reference_dir)
-    began = time.monotonic()
-    done = run(start(reference_dir))
-    assert done.returncode == 0, done.stderr[-2000:]
-    duration = time.monotonic() - began
+    first_write, duration = timed_run(start(reference_dir), reference_dir)
     expected = result(ProjectStore(reference_dir).open(name))
 
     rng = random.Random(seed)
@@ -79,12 +100,15 @@ def torture(step: str, template: Path, name: str, start, resume, result, seed: i
     first = True
     while tally["tried"] < KILLS_PER_STEP:
         cmd = start(workdir) if first else resume(workdir)
-        if not kill_after(cmd, rng.uniform(0.2, duration)):
+        outcome = kill_after(cmd, rng.uniform(0.8 * first_write, duration), workdir)
+        if outcome == "finished":
             shutil.rmtree(workdir)  # it finished before the kill: start over on a fresh copy
             shutil.copytree(template, workdir)
             first = True
             continue
         first = False
+        if outcome == "before work":
+            continue  # still importing: not a kill point worth counting
         tally["tried"] += 1
         project = ProjectStore(workdir).open(name, heal=True)
         problems = check_project(project)
@@ -95,6 +119,11 @@ def torture(step: str, template: Path, name: str, start, resume, result, seed: i
     project = ProjectStore(workdir).open(name)
     assert check_project(project) == []
     assert result(project) == expected, f"{step}: the resumed result differs from the uninterrupted one"
+
+
+def run(cmd: list[str]) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")

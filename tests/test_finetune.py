@@ -57,6 +57,26 @@ def test_lora_run_saves_adapter_log_samples_and_result(taught, base_dir):
     assert result["trainable_params"] < sum(p.numel() for p in load_generator(base_dir).parameters())
     assert result["pairs"] == len(sources.list_sources(taught)) and np.isfinite(result["fit_psnr"])
     assert taught.step("train").state == "done"
+    quality = run.evaluation  # every pair trained, so quality is measured on them, and says so
+    assert quality["held_out"] is False and np.isfinite(quality["psnr"]) and "own training pairs" in taught.step("train").summary
+
+
+def test_quality_is_judged_on_the_pairs_curation_left_out(taught, base_dir, capsys):
+    from e2gan import pairs
+    from e2gan.curate import CurateSettings, curate
+
+    curate(taught, CurateSettings(k=5, skip_flagged=False))
+    run = finetune.finetune(taught, "lora", TrainSettings(**QUICK), base=base_dir)
+    quality, n = run.evaluation, len(pairs.usable_pairs(taught))
+    assert quality["held_out"] is True and quality["images"] == n - 5
+    assert np.isfinite(quality["psnr"]) and 0 < quality["ssim"] <= 1
+    assert quality["fid"] is None and any("FID" in reason for reason in quality["missing"])  # no weights offline
+    assert (run.root / "eval" / "grid.png").is_file()
+    assert "did not train on" in taught.step("train").summary
+    (run.root / "eval" / "metrics.json").unlink()
+    assert cli(["--projects", str(taught.root.parent), "evaluate", taught.name, "--limit", "4"]) == 0
+    assert "on 4 pairs it did not train on" in capsys.readouterr().out
+    assert get_run(taught, run.id).evaluation["images"] == 4
 
 
 @pytest.mark.parametrize("mode", ["full", "scratch", "pix2pix"])
@@ -135,3 +155,36 @@ def test_two_process_accelerate_train_base(tmp_path):
     assert json.loads((out / "training.json").read_text())["steps"] == 4
     log = [json.loads(line) for line in (out / "training" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4]
+
+
+def test_a_run_whose_process_died_is_interrupted_even_when_its_pid_is_reused(taught, base_dir):
+    from e2gan import atomic
+    from e2gan.runs import _process_started
+
+    run = finetune.finetune(taught, "lora", TrainSettings(**{**QUICK, "steps": 2}), base=base_dir)
+    me, started = os.getpid(), _process_started(os.getpid())
+    for state in ("created", "running"):
+        atomic.write_json(run.root / "status.json", {"state": state, "step": 1, "pid": me, "process_started": started})
+        assert run.status["state"] == state  # this very process: alive
+        atomic.write_json(run.root / "status.json", {"state": state, "step": 1, "pid": me, "process_started": started - 3600})
+        assert run.status["state"] == "interrupted"  # same pid, another process (e.g. pid 1 after a restart)
+
+
+def test_the_shipped_base_is_the_default_and_loads_with_no_network(taught):
+    from e2gan.base_model import base_preset
+
+    base = finetune.resolve_base(None)
+    assert base == finetune.shipped_base()
+    preset = base_preset("shipped")
+    model = load_generator(base)
+    assert model.config.resolution == preset["resolution"] and model.config.text_encoder == "minilm"
+    assert json.loads((base / "training.json").read_text())["steps"] == preset["steps"]
+    assert (base / "MODEL_CARD.md").is_file()
+    dead = "http://127.0.0.1:9"  # any attempt to reach the network fails at once
+    env = dict(os.environ, HF_HUB_OFFLINE="1", http_proxy=dead, https_proxy=dead, HTTP_PROXY=dead, HTTPS_PROXY=dead, no_proxy="")
+    cmd = [sys.executable, "-m", "e2gan.cli", "--projects", str(taught.root.parent), "finetune", taught.name,
+           "--steps", "2", "--resolution", "64", "--checkpoint-every", "2", "--sample-every", "2"]  # fmt: skip
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    run = get_run(taught, finished=True)
+    assert run.settings["base"] == str(base) and run.status["state"] == "done"

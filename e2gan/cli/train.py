@@ -61,6 +61,16 @@ def register(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("name")
     p.set_defaults(run=cmd_runs)
 
+    p = verbs.add_parser(
+        "evaluate",
+        help="judge a trained filter against its teacher on pairs it did not train on (PSNR, SSIM; FID, LPIPS with weights)",
+    )
+    p.add_argument("name")
+    p.add_argument("--run", dest="run_id", default=None, help="run id (default: the newest finished run)")
+    p.add_argument("--limit", type=int, default=32, help="at most this many pairs (default 32)")
+    p.add_argument("--download-weights", action="store_true", help="download Inception-v3 (FID) and AlexNet (LPIPS) weights if missing")
+    p.set_defaults(run=cmd_evaluate)
+
     p = verbs.add_parser("apply", help="run a trained filter on image files")
     p.add_argument("name")
     p.add_argument("images", nargs="+", type=Path)
@@ -152,6 +162,24 @@ def cmd_finetune(args: argparse.Namespace, store: ProjectStore) -> int:
         r = run.result
         print(f"  fit to the teacher: {r['fit_psnr']:.2f} dB PSNR, SSIM {r['fit_ssim']:.3f}; "
               f"{r['trainable_params']:,} trainable params, {r['stored_bytes'] / 1e3:.0f} kB stored, {r['wall_s']:.0f} s")
+    if run.evaluation:
+        from e2gan.evaluate import describe
+
+        print(f"  quality: {describe(run.evaluation)}; grid: {run.root / 'eval' / 'grid.png'}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, store: ProjectStore) -> int:
+    from e2gan.evaluate import describe, evaluate_run
+    from e2gan.runs import get_run
+
+    project = store.open(args.name)
+    run = get_run(project, args.run_id, finished=True)
+    metrics = evaluate_run(project, run, limit=args.limit, download=args.download_weights)
+    print(f"Run {run.id}: {describe(metrics)}")
+    for reason in metrics["missing"]:
+        print(f"  not measured: {reason}")
+    print(f"  photo / teacher / filter grid: {run.root / 'eval' / 'grid.png'}")
     return 0
 
 
@@ -173,7 +201,7 @@ def cmd_runs(args: argparse.Namespace, store: ProjectStore) -> int:
 
     for run in list_runs(store.open(args.name)):
         s, st = run.settings, run.status
-        psnr = run.result.get("fit_psnr")
+        psnr = run.evaluation.get("psnr")
         print(f"{run.id:28s} {s['mode']:8s} {st['state']:11s} step {st['step']:>6}  {'' if psnr is None else f'{psnr:.2f} dB'}")
     return 0
 

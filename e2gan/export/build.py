@@ -122,19 +122,12 @@ def export_filter(
 
 def reference_model(project: Project, run_id: str | None = None) -> BakedFilter:
     """The run's generator, LoRA merged, prompt baked in: what every export must reproduce."""
-    from e2gan import lora
-    from e2gan.finetune import text_function
-    from e2gan.models.weights import load_generator
+    from e2gan.finetune import text_function, trained_generator
     from e2gan.runs import get_run
 
     run = get_run(project, run_id, finished=True)
-    s = run.settings
-    if s["mode"] == "lora":
-        generator = lora.merge(lora.load_adapter(load_generator(s["base"]), run.output_dir, copy_base=False))
-    else:
-        generator = load_generator(run.output_dir)
-    generator.eval()
-    return BakedFilter(generator, text_function(generator)([s["prompt"]])).eval()
+    generator = trained_generator(run, merge=True).eval()
+    return BakedFilter(generator, text_function(generator)([run.settings["prompt"]])).eval()
 
 
 def heldout_batch(project: Project, resolution: int, limit: int = 16) -> np.ndarray:
@@ -186,6 +179,7 @@ def _report(project, run, resolution, files, checks, latency, notes) -> dict:
         },
         "training": {**s["train"], "mode": s["mode"], "base": s["base"], "lora": s["lora"]},
         "fit": {k: v for k, v in run.result.items() if k.startswith("fit_")},
+        "quality": run.evaluation,
         "resolution": resolution,
         "files": files,
         "parity": [c.to_dict() for c in checks],

@@ -25,6 +25,10 @@ def model_card(report: dict) -> str:
         lines.append(f"- LoRA ranks per layer group: `{train['lora']['ranks']}`")
     if r.get("fit"):
         lines.append(f"- Fit to the teacher on its training pairs: {r['fit'].get('fit_psnr', '?')} dB PSNR, SSIM {r['fit'].get('fit_ssim', '?')}.")
+    if r.get("quality"):
+        from e2gan.evaluate import describe
+
+        lines.append(f"- Quality against the teacher: {describe(r['quality'])}.")
     lines += [
         "",
         "## Files and contract",

@@ -44,7 +44,7 @@ def registry() -> str:
 
 def runtime_dir(version: str = ORT_WEB_VERSION, cache: Path | None = None) -> Path:
     """The folder holding onnxruntime-web's runtime files, downloading them once if needed."""
-    folder = Path(cache or default_cache_dir()) / f"onnxruntime-web-{version}"
+    folder = Path(cache or os.environ.get("E2GAN_RUNTIME_CACHE") or default_cache_dir()) / f"onnxruntime-web-{version}"
     if all((folder / f).is_file() for f in RUNTIME_FILES):
         return folder
     tarball = _fetch_tarball(version)

@@ -122,8 +122,9 @@ def build(studio: Studio, bar: ProjectBar) -> None:
         if not probes:
             raise gr.Error("Add source photos first (Filter tab).")
         try:
-            cells = look_grid(spec, probes, effective_prompt(project, spec), progress=gradio_progress(progress))
-        except (TeacherUnavailable, ValueError) as e:
+            with studio.jobs.hold("trying looks", name):  # a diffusion look grid is heavy work too
+                cells = look_grid(spec, probes, effective_prompt(project, spec), progress=gradio_progress(progress))
+        except (TeacherUnavailable, ValueError, Busy) as e:
             raise gr.Error(str(e)) from None
         items = [(c.image, c.label) for c in cells]
         looks_data = [{"spec": c.spec.to_dict(), "seed": c.seed, "label": c.label} for c in cells]

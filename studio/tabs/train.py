@@ -21,17 +21,21 @@ filter). Training continues if you close this page.
 """
 MODES = [("Base + LoRA on crucial layers (E2GAN)", "lora"), ("Base + full fine-tuning", "full"),
          ("E2GAN from scratch", "scratch"), ("pix2pix ResNet-9 from scratch", "pix2pix")]  # fmt: skip
-HISTORY_HEADERS = ["run", "mode", "state", "steps", "fit PSNR dB", "time", "trainable params", "stored"]
+HISTORY_HEADERS = ["run", "mode", "state", "steps", "fit PSNR dB", "quality PSNR dB", "quality SSIM", "time", "trainable params", "stored"]
 
 
 def build(studio: Studio, bar, tab: gr.Tab) -> None:
+    from e2gan.hardware import detect
     from e2gan.presets import load_presets
 
     presets = load_presets()
     gr.Markdown(INTRO)
     hardware = gr.Markdown("", elem_id="train-hardware")
     with gr.Row():
-        preset = gr.Radio([(p.title, p.name) for p in presets.values()], value="quick", label="Preset", scale=2, elem_id="train-preset")
+        preset = gr.Radio(
+            [(p.title, p.name) for p in presets.values()], value=detect().recommended_preset,  # GPU: standard, CPU: quick
+            label="Preset", scale=2, elem_id="train-preset",
+        )  # fmt: skip
         mode = gr.Dropdown(MODES, value="lora", label="Method", scale=2, elem_id="train-mode")
         base = gr.Textbox(value="", placeholder="shipped base (assets/base)", label="Base generator folder", scale=2)
     estimates = gr.Markdown("", elem_id="train-estimates")
@@ -63,11 +67,11 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
             return hw_text, "No training pairs yet: generate them in **Teach** (and curate them in **Curate**).", ""
         rows = ["| preset | resolution | steps | time | memory |", "|---|---|---|---|---|"]
         for p in presets.values():
-            e = estimate(p, n)
+            e = estimate(p, n, mode=mode_v or "lora")
             from e2gan.progress import format_duration
 
             rows.append(f"| {'**' + p.title + '**' if p.name == preset_v else p.title} | {p.resolution} px | {e.steps} | ~{format_duration(e.seconds)} | ~{e.memory_mb:.0f} MB |")
-        table = f"Training on **{n} pairs**. Estimates measured on this machine:\n\n" + "\n".join(rows)
+        table = f"Training on **{n} pairs** ({mode_v}). Estimates measured on this machine:\n\n" + "\n".join(rows)
         return hw_text, table, _layers_text(project, mode_v, base_v)
 
     def refresh(name, seen_v):
@@ -226,10 +230,13 @@ def _loss_figure(log: list[dict]):
 def _history_row(run) -> list:
     from e2gan.progress import format_duration
 
-    s, st, r = run.settings, run.status, run.result
+    s, st, r, q = run.settings, run.status, run.result, run.evaluation
     stored = f"{r['stored_bytes'] / 1e3:.0f} kB" if r.get("stored_bytes") else ""
+    held = "" if q.get("held_out", True) else " (own pairs)"  # quality is on pairs left out of training when any were
     return [
         run.id, s["mode"], st.get("state"), f"{st.get('step', 0)} / {s['train']['steps']}",
-        f"{r['fit_psnr']:.2f}" if "fit_psnr" in r else "", format_duration(r["wall_s"]) if "wall_s" in r else "",
+        f"{r['fit_psnr']:.2f}" if "fit_psnr" in r else "",
+        f"{q['psnr']:.2f}{held}" if q else "", f"{q['ssim']:.3f}" if q else "",
+        format_duration(r["wall_s"]) if "wall_s" in r else "",
         f"{r['trainable_params']:,}" if "trainable_params" in r else "", stored,
     ]  # fmt: skip

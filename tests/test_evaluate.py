@@ -1,0 +1,77 @@
+"""Quality metrics: PSNR and SSIM against known values; FID and LPIPS only with weights, never a surprise download."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from e2gan import evaluate
+
+
+def images(seed: int, n: int = 3, size: int = 32) -> torch.Tensor:
+    return torch.rand(n, 3, size, size, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+def test_psnr_matches_its_definition():
+    a = torch.zeros(2, 3, 8, 8)
+    b = a + 0.2  # in [-1, 1]: a difference of 0.1 in [0, 1]
+    assert evaluate.psnr(b, a) == pytest.approx(10 * math.log10(1 / 0.01), abs=1e-4)
+    assert evaluate.psnr(a, a) > 90
+
+
+def test_ssim_is_one_for_identical_images_and_lower_for_noise():
+    x = images(0)
+    assert evaluate.ssim(x, x) == pytest.approx(1.0)
+    assert evaluate.ssim(x, images(1)) < 0.2
+
+
+def test_fid_and_lpips_are_reported_missing_offline_without_trying_to_download(monkeypatch, tmp_path):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "empty-hub"))
+    evaluate._inception.cache_clear()
+    evaluate._lpips.cache_clear()
+    calls = []
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", lambda *a, **k: calls.append(a) or {})
+    try:
+        assert evaluate.fid(images(0), images(1)) is None and evaluate.lpips_distance(images(0), images(1)) is None
+        _, reason = evaluate._inception()
+        assert "--download-weights" in reason
+    finally:
+        evaluate._inception.cache_clear()
+        evaluate._lpips.cache_clear()
+    assert calls == []
+
+
+def test_fid_is_zero_for_the_same_images_and_positive_for_different_ones(monkeypatch):
+    """The formula, run through a real Inception-v3 with random weights (no trained weights exist here);
+    its batch norms are calibrated on a batch first so the features have a sane scale."""
+    from torchvision.models import inception_v3
+
+    torch.manual_seed(0)
+    model = inception_v3(weights=None, aux_logits=False, init_weights=True)
+    model.fc = torch.nn.Identity()
+    for bn in (m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+        bn.reset_running_stats()
+        bn.momentum = None  # a plain average over the calibration batch
+    with torch.no_grad():
+        model.train()(torch.rand(8, 3, 299, 299))
+    monkeypatch.setattr(evaluate, "_inception", lambda download=False: (model.eval(), ""))
+    x, y = images(0, n=4), images(5, n=4) * 0.3
+    different = evaluate.fid(x, y)
+    assert different > 0
+    assert abs(evaluate.fid(x, x)) < 1e-6 * different
+
+
+def test_grid_has_a_row_each_for_photo_teacher_and_student():
+    picture = evaluate.grid(images(0), images(1), images(2), size=16)
+    assert picture.size == (3 * 16, 3 * 16)
+    assert np.asarray(picture).dtype == np.uint8
+
+
+def test_describe_names_where_the_numbers_come_from():
+    base = {"psnr": 21.5, "ssim": 0.71, "fid": None, "lpips": None, "images": 12}
+    assert "12 pairs it did not train on" in evaluate.describe({**base, "held_out": True})
+    assert "its own training pairs" in evaluate.describe({**base, "held_out": False})
+    assert "FID 3.5" in evaluate.describe({**base, "held_out": True, "fid": 3.5})
