@@ -119,8 +119,11 @@ def resume(
 ) -> Run:
     """Continue a run from its last checkpoint with its saved settings."""
     run = get_run(project, run_id)
-    if run.status.get("state") == "done":
-        raise ValueError(f"run {run.id} is already finished")
+    if run.status.get("state") == "done":  # nothing to train; finish the bookkeeping a kill may have cut short
+        if project.step("train").state != "done":
+            project.set_step("train", "done", f"run {run.id}: {describe(run.evaluation)}" if run.evaluation else f"run {run.id}")
+            project.mark_downstream_stale("train")
+        return run
     return _run(project, run, progress, cancel, callbacks)
 
 

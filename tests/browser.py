@@ -119,5 +119,7 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["camera"])
     pg = context.new_page()
     pg.set_default_timeout(60_000)
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    playwright_api.expect.set_options(timeout=20_000)  # a loaded CI machine can take more than 5 s to update a page
     yield pg
     context.close()

@@ -100,7 +100,7 @@ def torture(step: str, template: Path, name: str, start, resume, result, seed: i
     first = True
     while tally["tried"] < KILLS_PER_STEP:
         cmd = start(workdir) if first else resume(workdir)
-        outcome = kill_after(cmd, rng.uniform(0.8 * first_write, duration), workdir)
+        outcome = kill_after(cmd, rng.uniform(first_write, duration), workdir)
         if outcome == "finished":
             shutil.rmtree(workdir)  # it finished before the kill: start over on a fresh copy
             shutil.copytree(template, workdir)
@@ -202,7 +202,7 @@ def adapter_weights(project) -> str:
 
 
 def test_kill_during_finetuning(lab):
-    args = ["--base", str(lab / "base"), "--steps", "40", "--resolution", "32", "--checkpoint-every", "3", "--sample-every", "10"]
+    args = ["--base", str(lab / "base"), "--steps", "24", "--resolution", "32", "--checkpoint-every", "3", "--sample-every", "10"]
     def start(projects: Path) -> list[str]:
         return cli(projects, "finetune", "p", *args)
 

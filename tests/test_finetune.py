@@ -188,3 +188,12 @@ def test_the_shipped_base_is_the_default_and_loads_with_no_network(taught):
     assert out.returncode == 0, out.stderr[-2000:]
     run = get_run(taught, finished=True)
     assert run.settings["base"] == str(base) and run.status["state"] == "done"
+
+
+def test_resuming_a_finished_run_only_finishes_its_bookkeeping(taught, base_dir):
+    """A kill can land after a run is done but before the project says so; resume then just says so."""
+    run = finetune.finetune(taught, "lora", TrainSettings(**{**QUICK, "steps": 2}), base=base_dir)
+    taught.set_step("train", "running", f"run {run.id}")
+    again = finetune.resume(taught, run.id)
+    assert again.id == run.id and again.status["state"] == "done" and len(list_runs(taught)) == 1
+    assert taught.step("train").state == "done"

@@ -32,7 +32,7 @@ from e2gan.train import TrainSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = sources.SourceSettings(resolution=64)
-FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FORMATS = ["PNG", "JPEG", "WEBP", "GIF", "TIFF", "BMP"]
 MAGIC = [b"", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"GIF89a", b"BM", b"RIFF\0\0\0\0WEBPVP8 ", b"II*\0", b"PK\x03\x04"]
 
