@@ -31,8 +31,8 @@ HELD_OUT = ["winter", "ink", "thermal"]
 
 
 def quick_base(concepts: list[str], out: Path, steps: int, resolution: int) -> Path:
-    settings = TrainSettings(steps=steps, resolution=resolution, checkpoint_every=10**9, sample_every=10**9)
-    train_base(concept_pairs(concepts, resolution), out, settings, GeneratorConfig(resolution=resolution))
+    settings = TrainSettings(steps=steps, crop=resolution, checkpoint_every=10**9, sample_every=10**9)
+    train_base(concept_pairs(concepts, resolution), out, settings, GeneratorConfig(pixel_scale=resolution))
     return out
 
 
@@ -41,7 +41,7 @@ def learn(mode: str, base: Path | None, train, held, steps: int, resolution: int
     g = build_generator(mode, str(base) if base else None, LoraSettings() if mode == "lora" else None, 0)
     judge = EvalEvery(held, resolution, max(1, steps // 6))
     lr = 4e-4 if mode == "lora" else 2e-4
-    settings = TrainSettings(steps=steps, resolution=resolution, lr=lr, checkpoint_every=10**9, sample_every=10**9)
+    settings = TrainSettings(steps=steps, crop=resolution, lr=lr, checkpoint_every=10**9, sample_every=10**9)
     with tempfile.TemporaryDirectory() as tmp:
         Trainer(g, train, text_function(g), settings, Path(tmp), [judge]).fit()
     return judge.curve.points

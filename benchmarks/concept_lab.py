@@ -113,7 +113,7 @@ def train_arm(arm: str, train: PairData, eval_data: PairData, steps: int, resolu
     data = cluster_subset(train, k, seed) if arm == "e" else train
     base_dir = str(base or shipped_base())
     generator = build_generator(MODE[arm], base_dir, LoraSettings() if MODE[arm] == "lora" else None, seed)
-    settings = TrainSettings(steps=steps, resolution=resolution, lr=LR[arm], seed=seed, checkpoint_every=10**9, sample_every=10**9)
+    settings = TrainSettings(steps=steps, crop=resolution, lr=LR[arm], seed=seed, checkpoint_every=10**9, sample_every=10**9)
     judge = EvalEvery(eval_data, resolution, every)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(generator, data, text_function(generator), settings, Path(tmp), [judge])

@@ -28,7 +28,7 @@ def finetune_psnr(train, held, steps: int, resolution: int, seed: int) -> float:
 
     g = build_generator("lora", str(shipped_base()), LoraSettings(), seed)
     judge = EvalEvery(held, resolution, steps)
-    settings = TrainSettings(steps=steps, resolution=resolution, lr=4e-4, seed=seed, checkpoint_every=10**9, sample_every=10**9)
+    settings = TrainSettings(steps=steps, crop=resolution, lr=4e-4, seed=seed, checkpoint_every=10**9, sample_every=10**9)
     with tempfile.TemporaryDirectory() as tmp:
         Trainer(g, train, text_function(g), settings, Path(tmp), [judge]).fit()
     return judge.curve.points[-1][2]

@@ -38,7 +38,7 @@ class ImageOnly(torch.nn.Module):
 
 def arms(resolution: int) -> dict[str, torch.nn.Module]:
     torch.manual_seed(0)
-    e2gan = Generator(GeneratorConfig(resolution=resolution))
+    e2gan = Generator(GeneratorConfig(pixel_scale=resolution))
     text = TextEmbedding(torch.randn(1, e2gan.config.text_tokens, e2gan.config.text_dim), torch.ones(1, e2gan.config.text_tokens))
     return {"E2GAN (default)": BakedFilter(e2gan, text).eval(), "pix2pix ResNet-9": ImageOnly(ResnetGenerator()).eval()}
 

@@ -1,9 +1,9 @@
-"""Frames per second of the live runtime at 256x256 on this CPU: PyTorch (filter pack), onnxruntime fp32, int8.
+"""Frames per second of the live runtime at a 256 px pixel scale on this CPU: PyTorch (filter pack), onnxruntime fp32, int8.
 
-    python -m benchmarks.runtime [--threads 2] [--frames 30]
+    python -m benchmarks.runtime [--threads 2] [--frames 30] [--pixel-scale 256]
 
 End to end per frame, as the Try tab and `e2gan apply` run it: a 640x480 uint8 camera frame in, resized to
-the model's resolution, filtered, resized back. The filter is the default generator with a LoRA adapter
+the filter's pixel scale, filtered, composed back onto the full frame (`e2gan.compose`). The filter is the default generator with a LoRA adapter
 (random, trained-size weights); the exports are made and verified exactly as `e2gan export` makes them.
 """
 
@@ -40,12 +40,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--frames", type=int, default=30)
-    parser.add_argument("--resolution", type=int, default=256)
+    parser.add_argument("--pixel-scale", type=int, default=256, help="short side the filter runs at")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     info = machine()
     torch.manual_seed(0)
-    base = Generator(GeneratorConfig(resolution=args.resolution)).eval()
+    base = Generator(GeneratorConfig(pixel_scale=args.pixel_scale)).eval()
     c = base.config
     text = TextEmbedding(torch.randn(1, c.text_tokens, c.text_dim), torch.ones(1, c.text_tokens))
     frame = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
@@ -56,25 +56,25 @@ def main() -> None:
                 if "lora_B" in n:
                     p.normal_(0, 0.02)
         save_adapter(adapted, Path(tmp) / "adapter")
-        pack = FilterPack(base, lambda prompts: text, args.resolution, "cpu")
+        pack = FilterPack(base, lambda prompts: text, args.pixel_scale, "cpu")
         pack.add("filter", Path(tmp) / "adapter", "a prompt")
         pack.configure("filter")
         merged = BakedFilter(adapted.merge_and_unload(), text)
-        fp32 = export_onnx(merged, Path(tmp) / "f.onnx", args.resolution)
-        int8 = quantize(fp32, Path(tmp) / "f.int8.onnx", calibration(args.resolution))
+        fp32 = export_onnx(merged, Path(tmp) / "f.onnx", args.pixel_scale)
+        int8 = quantize(fp32, Path(tmp) / "f.int8.onnx", calibration(args.pixel_scale))
         arms = {
             "PyTorch (filter pack)": pack,
-            "onnxruntime fp32": OnnxFilter(fp32, args.resolution, args.threads),
-            "onnxruntime int8": OnnxFilter(int8, args.resolution, args.threads),
+            "onnxruntime fp32": OnnxFilter(fp32, args.pixel_scale, args.threads),
+            "onnxruntime int8": OnnxFilter(int8, args.pixel_scale, args.threads),
         }
         results = {name: fps(runner, frame, args.frames) for name, runner in arms.items()}
     base_fps = results["PyTorch (filter pack)"]
     rows = [[name, f"{v:.1f}", f"{1000 / v:.0f}", f"{v / base_fps:.2f}x"] for name, v in results.items()]
     body = (
-        f"640x480 frames filtered at {args.resolution} px, {args.frames} frames after 3 warm-up, {args.threads} threads.\n\n"
+        f"640x480 frames filtered at {args.pixel_scale} px, {args.frames} frames after 3 warm-up, {args.threads} threads.\n\n"
         + table(["runtime", "fps", "ms / frame", "vs PyTorch"], rows)
     )
-    publish("runtime", f"python -m benchmarks.runtime --threads {args.threads} --frames {args.frames} --resolution {args.resolution}", info, body, {"fps": results})
+    publish("runtime", f"python -m benchmarks.runtime --threads {args.threads} --frames {args.frames} --pixel-scale {args.pixel_scale}", info, body, {"fps": results})
 
 
 if __name__ == "__main__":

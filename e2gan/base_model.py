@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image
 
 from e2gan import atomic, images, pairs, samples
+from e2gan.augment import augment_photo
 from e2gan.callbacks import JsonlLog, ProgressReporter, SampleWriter
 from e2gan.data import PairData
 from e2gan.distributed import Distributed
@@ -51,31 +52,43 @@ def phrasings(key: str) -> list[str]:
 
 
 def concept_pairs(
-    concepts: Sequence[str], resolution: int, margin: float = 1.25, progress: ProgressFn | None = None
+    concepts: Sequence[str],
+    pixel_scale: int,
+    views: int = 1,
+    progress: ProgressFn | None = None,
+    photos: Sequence[tuple[str, Callable[[], bytes]]] | None = None,
+    seed: int = 0,
 ) -> PairData:
-    """Pairs of every offline concept over every sample photo, stored a bit larger than `resolution`
-    so training can augment with random crops; prompts vary between phrasings."""
-    photos = [_sample(load, int(resolution * margin)) for _, load in samples.iter_samples()]
+    """Pairs of every offline concept over the sample images, at the pixel scale filters run at.
+
+    View 0 of each image is the whole image (centre square); views 1… are augmented before teaching
+    (`e2gan.augment`): random scale, crop, flip and relighting of the photo, which the teacher then edits.
+    Prompts vary between phrasings so the base learns the concept rather than one sentence."""
+    loaded = [_sample(load) for _, load in (photos if photos is not None else samples.iter_samples())]
     srcs, tgts, prompts, ids = [], [], [], []
-    tracker = Tracker("Making base pairs", len(concepts) * len(photos), progress)
-    for key in concepts:
-        teacher = make_teacher(offline_spec(key))
-        texts = phrasings(key)
-        for i, photo in enumerate(photos):
-            (edited,) = teacher.edit([photo], texts[0], [pair_seed(0, f"{key}:{i}")])
-            srcs.append(np.asarray(photo))
-            tgts.append(np.asarray(edited))
-            prompts.append(texts[i % len(texts)])
-            ids.append(f"{key}:{i}")
-            tracker.advance(message=key)
+    tracker = Tracker("Making base pairs", len(concepts) * len(loaded) * views, progress)
+    for i, photo in enumerate(loaded):
+        rng = np.random.default_rng([seed, i])
+        shots = [images.normalise(photo, pixel_scale, "center")]
+        shots += [augment_photo(photo, pixel_scale, rng) for _ in range(views - 1)]
+        for key in concepts:
+            teacher = make_teacher(offline_spec(key))
+            texts = phrasings(key)
+            for v, shot in enumerate(shots):
+                (edited,) = teacher.edit([shot], texts[0], [pair_seed(seed, f"{key}:{i}:{v}")])
+                srcs.append(np.asarray(shot))
+                tgts.append(np.asarray(edited))
+                prompts.append(texts[(i + v) % len(texts)])
+                ids.append(f"{key}:{i}:{v}")
+                tracker.advance(message=key)
     data = PairData.from_arrays(srcs, tgts, prompts)
     data.ids = ids
     return data
 
 
-def _sample(load, size: int) -> Image.Image:
+def _sample(load) -> Image.Image:
     img, _ = images.decode_image(load())
-    return images.normalise(img, size, "center")
+    return img
 
 
 def project_pairs(projects: Sequence[Project]) -> PairData:
@@ -103,7 +116,7 @@ def train_base(
     """
     import torch
 
-    config = config or GeneratorConfig(resolution=settings.resolution)
+    config = config or GeneratorConfig()
     torch.manual_seed(settings.seed)
     generator = Generator(config)
     text = PromptCache(config.text_encoder, config.text_tokens).get

@@ -65,7 +65,7 @@ class PairData:
         self,
         step: int,
         batch_size: int,
-        resolution: int,
+        crop: int,
         seed: int = 0,
         rank: int = 0,
         world: int = 1,
@@ -76,16 +76,16 @@ class PairData:
         picks = rng.integers(0, len(self), size=batch_size * world)[rank::world]
         srcs, tgts = [], []
         for i in picks:
-            s, t = _crop_pair(self.sources[i], self.targets[i], resolution, rng if augment else None)
+            s, t = _crop_pair(self.sources[i], self.targets[i], crop, rng if augment else None)
             if augment and rng.random() < 0.5:
                 s, t = s.flip(-1), t.flip(-1)
             srcs.append(s)
             tgts.append(t)
         return to_float(torch.stack(srcs)), to_float(torch.stack(tgts)), [self.prompts[i] for i in picks]
 
-    def fixed(self, indices: Sequence[int], resolution: int) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-        """Unaugmented, centre-cropped pairs (probe images for samples and evaluation)."""
-        pairs = [_crop_pair(self.sources[i], self.targets[i], resolution, None) for i in indices]
+    def fixed(self, indices: Sequence[int], size: int) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+        """Unaugmented, centre-cropped `size` squares (probe images for samples and evaluation)."""
+        pairs = [_crop_pair(self.sources[i], self.targets[i], size, None) for i in indices]
         return (
             to_float(torch.stack([p[0] for p in pairs])),
             to_float(torch.stack([p[1] for p in pairs])),

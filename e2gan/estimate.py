@@ -1,7 +1,8 @@
 """How long and how much memory a training run will take on this machine, before it runs.
 
 The cost of a step is measured, not guessed: a few real training steps of the chosen method (LoRA, full
-fine-tune, E2GAN from scratch or pix2pix) at the preset's resolution, once per process, method and resolution. Time = steps × seconds per step; memory is the peak
+fine-tune, E2GAN from scratch or pix2pix) on the preset's crops and batch, once per process and setting, for
+regression warm-up steps and adversarial steps apart. Time = Σ steps × seconds per step; memory is the peak
 the measured steps needed (GPU allocator peak, or growth of this process's resident memory on a CPU).
 """
 
@@ -30,13 +31,21 @@ class Estimate:
 
 
 def estimate(preset: Preset, n_pairs: int, device: str = "auto", mode: str = "lora") -> Estimate:
-    per_step, memory = step_cost(preset.resolution, device, mode=mode)
+    """Warm-up steps (no discriminator) and adversarial steps are timed separately: they differ ~2x."""
     steps = preset.steps_for(n_pairs)
-    return Estimate(steps, steps * per_step, memory, per_step)
+    warm = min(steps, int(preset.gan_from * steps))
+    seconds, memory = 0.0, 0.0
+    for count, adversarial in ((warm, False), (steps - warm, True)):
+        if count:
+            per_step, mem = step_cost(preset.crop, preset.batch_size, device, mode=mode, adversarial=adversarial)
+            seconds, memory = seconds + count * per_step, max(memory, mem)
+    return Estimate(steps, seconds, memory, seconds / steps)
 
 
-@functools.lru_cache(maxsize=8)
-def step_cost(resolution: int, device: str = "auto", steps: int = 3, mode: str = "lora") -> tuple[float, float]:
+@functools.lru_cache(maxsize=16)
+def step_cost(
+    crop: int, batch_size: int = 1, device: str = "auto", steps: int = 3, mode: str = "lora", adversarial: bool = True
+) -> tuple[float, float]:
     """(seconds per training step, peak extra memory in MB) for `mode` on the default generator."""
     import numpy as np
     import psutil
@@ -48,11 +57,14 @@ def step_cost(resolution: int, device: str = "auto", steps: int = 3, mode: str =
 
     dev = resolve_device(device)
     rng = np.random.default_rng(0)
-    imgs = [rng.integers(0, 255, (resolution, resolution, 3), dtype=np.uint8) for _ in range(2)]
+    imgs = [rng.integers(0, 255, (crop, crop, 3), dtype=np.uint8) for _ in range(2)]
     data = PairData.from_arrays(imgs, imgs[::-1], ["x", "y"])
-    g, (tokens, dim) = _model(mode, resolution)
+    g, (tokens, dim) = _model(mode)
     text = lambda p: TextEmbedding(torch.zeros(len(p), tokens, dim), torch.ones(len(p), tokens))  # noqa: E731
-    settings = TrainSettings(steps=steps + 1, resolution=resolution, checkpoint_every=10**9, sample_every=10**9, device=str(dev))
+    settings = TrainSettings(
+        steps=steps + 1, crop=crop, batch_size=batch_size, gan_from=0.0 if adversarial else 1.0, edge_weight=1.0,
+        checkpoint_every=10**9, sample_every=10**9, device=str(dev),
+    )  # fmt: skip
     rss = psutil.Process().memory_info().rss
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(g, data, text, settings, Path(tmp))
@@ -70,7 +82,7 @@ def step_cost(resolution: int, device: str = "auto", steps: int = 3, mode: str =
     return per_step, memory
 
 
-def _model(mode: str, resolution: int):
+def _model(mode: str):
     """A freshly initialised model that trains like `mode` does, and its text shape (tokens, dim)."""
     from e2gan.lora import apply_lora
     from e2gan.models.generator import Generator, GeneratorConfig
@@ -78,6 +90,6 @@ def _model(mode: str, resolution: int):
 
     if mode == "pix2pix":
         return ResnetGenerator(), (1, 1)
-    g = Generator(GeneratorConfig(resolution=resolution))
+    g = Generator(GeneratorConfig())
     shape = (g.config.text_tokens, g.config.text_dim)
     return (apply_lora(g) if mode == "lora" else g), shape

@@ -20,7 +20,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from e2gan import atomic, pairs
+from e2gan import atomic, pairs, sources
 from e2gan.callbacks import JsonlLog, ProgressReporter, SampleWriter, TrainCallback
 from e2gan.data import PairData
 from e2gan.evaluate import describe, evaluate_run, psnr, ssim
@@ -99,6 +99,7 @@ def finetune(
     ids = list(pair_ids) if pair_ids is not None else selected_pair_ids(project)
     settings = {
         "mode": mode,
+        "pixel_scale": sources.settings_of(project).pixel_scale,  # the teacher's scale: the filter runs at it
         "base": str(resolve_base(base)) if needs_base else None,
         "train": asdict(train),
         "lora": asdict(lora) if mode == "lora" else None,
@@ -205,7 +206,7 @@ def _save_outputs(run: Run, s: dict, trainer: Trainer, data: PairData) -> None:
     else:
         g.save_pretrained(run.output_dir)
         stored = (run.output_dir / "model.safetensors").stat().st_size
-    metrics = evaluate_on(g, trainer.text, data, trainer.settings.resolution, trainer.device)
+    metrics = evaluate_on(g, trainer.text, data, s["pixel_scale"], trainer.device)
     atomic.write_json(
         run.root / "result.json",
         {
@@ -220,11 +221,11 @@ def _save_outputs(run: Run, s: dict, trainer: Trainer, data: PairData) -> None:
 
 
 @torch.no_grad()
-def evaluate_on(generator: nn.Module, text, data: PairData, resolution: int, device, limit: int = 16) -> dict:
+def evaluate_on(generator: nn.Module, text, data: PairData, pixel_scale: int, device, limit: int = 16) -> dict:
     """PSNR / SSIM of the student against the teacher on up to `limit` of its training pairs (centre
     crops): how well it fits the teacher. Held-out quality is `e2gan.evaluate`'s job."""
     generator.eval()
-    src, tgt, prompts = data.fixed(range(min(limit, len(data))), resolution)
+    src, tgt, prompts = data.fixed(range(min(limit, len(data))), pixel_scale)
     emb = text(prompts).to(device)
     out = generator(src.to(device), emb.tokens, emb.mask).float().cpu()
     generator.train()

@@ -1,7 +1,10 @@
 """LoRA on the generator's crucial layers (E2GAN's second technique), through peft.
 
 For a new concept only low-rank adapters on the *sampling layers* (stem, down1, down2, ds, us, up1, up2,
-head) and the *transformer block* train; the ResBlocks (`res_in`, `res_out`), norms and biases stay frozen.
+fuse, head) and the *transformer block* train; the ResBlocks' (`res_in`, `res_out`) weights stay frozen.
+By default the biases and the norms' scales and shifts train too (`LoraSettings.norms_and_biases`, through
+peft's own `bias="all"` and `modules_to_save`): they are the cheapest colour and contrast knobs a network
+has (a few thousand numbers), and low-rank weight updates alone cannot move them.
 A filter is then a ~0.1–0.5 MB adapter in peft's own format (adapter_model.safetensors +
 adapter_config.json) over one shared base, which is what makes filter packs and instant switching cheap.
 
@@ -29,7 +32,7 @@ LAYER_GROUPS: dict[str, tuple[str, ...]] = {
             "mlp.fc1", "mlp.fc2",
         )
     ),
-    "up": ("up1.conv", "up2.conv", "head"),
+    "up": ("up1.conv", "up2.conv", "fuse", "head"),
 }  # fmt: skip
 CRUCIAL_LAYERS: tuple[str, ...] = tuple(name for names in LAYER_GROUPS.values() for name in names)
 DEFAULT_RANKS = {"down": 4, "ds_us": 8, "transformer": 8, "up": 4}
@@ -40,6 +43,7 @@ ADAPTER_INFO = "e2gan_adapter.json"
 class LoraSettings:
     ranks: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_RANKS))  # group → rank (0 = no LoRA)
     alpha_over_rank: float = 1.0  # LoRA scale α/r; 1 keeps updates the same size at every rank
+    norms_and_biases: bool = True  # also train every bias and the norms' affine parameters (colour knobs)
 
     def layer_ranks(self) -> dict[str, int]:
         unknown = set(self.ranks) - set(LAYER_GROUPS)
@@ -52,7 +56,15 @@ class LoraSettings:
         }
 
 
-def lora_config(settings: LoraSettings):
+def norm_modules(model: nn.Module) -> list[str]:
+    """Names of the norm layers with learnable scale and shift (instance norms, layer norms)."""
+    return [
+        name for name, m in model.named_modules()
+        if isinstance(m, (nn.InstanceNorm2d, nn.LayerNorm)) and getattr(m, "weight", None) is not None
+    ]  # fmt: skip
+
+
+def lora_config(settings: LoraSettings, model: nn.Module | None = None):
     from peft import LoraConfig
 
     ranks = {layer: r for layer, r in settings.layer_ranks().items() if r > 0}
@@ -65,7 +77,8 @@ def lora_config(settings: LoraSettings):
         rank_pattern=dict(ranks),
         alpha_pattern={k: v * settings.alpha_over_rank for k, v in ranks.items()},
         lora_dropout=0.0,
-        bias="none",
+        bias="all" if settings.norms_and_biases else "none",
+        modules_to_save=norm_modules(model) if settings.norms_and_biases and model is not None else None,
     )
 
 
@@ -74,7 +87,7 @@ def apply_lora(base: nn.Module, settings: LoraSettings | None = None, copy_base:
     from peft import get_peft_model
 
     model = copy.deepcopy(base) if copy_base else base
-    return get_peft_model(model, lora_config(settings or LoraSettings()))
+    return get_peft_model(model, lora_config(settings or LoraSettings(), model))
 
 
 def trainable_summary(model: nn.Module) -> str:

@@ -101,7 +101,7 @@ def _trial(base, ranks, train_data, eval_data, text, train: TrainSettings, resul
         Trainer(model, train_data, text, settings, Path(tmp)).fit()
     model.eval()
     with torch.no_grad():
-        src, tgt, prompts = eval_data.fixed(range(len(eval_data)), train.resolution)
+        src, tgt, prompts = eval_data.fixed(range(len(eval_data)), train.crop)
         emb = text(prompts)
         score = psnr(model(src, emb.tokens, emb.mask), tgt)
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)

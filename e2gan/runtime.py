@@ -1,8 +1,11 @@
 """Step 8: run filters on images and video frames, live.
 
-Every runner takes a uint8 RGB frame of any size and returns one of the same size: the frame is resized so
-its short side is the model's resolution (both sides multiples of 8), filtered, and resized back, so the
-cost per frame is the same whatever the camera delivers.
+Every runner takes a uint8 RGB frame of any size and returns one of the same size. A filter runs at the
+*pixel scale* it learned (the short side of the photos its teacher edited, recorded with the run): the
+frame is resized so its short side is that scale (both sides multiples of 8), filtered, and put back onto
+the full frame by `e2gan.compose` (the edit, plus the frame's fine detail where the edit keeps it), so the
+cost per frame is the same whatever the camera delivers and the result is sharp at camera resolution.
+Exports and the web page run at the same pixel scale (tests check it).
 
 - `OnnxFilter`: an exported model (fp32 or int8) in onnxruntime: the fast path on a CPU.
 - `FilterPack`: several LoRA filters over one base generator in memory (PyTorch; on the GPU if there is
@@ -27,10 +30,10 @@ from torch import nn
 from e2gan.text.encoder import TextEmbedding
 
 
-def work_size(size: tuple[int, int], resolution: int) -> tuple[int, int]:
-    """(w, h) with the short side at `resolution`, both multiples of 8."""
+def work_size(size: tuple[int, int], pixel_scale: int) -> tuple[int, int]:
+    """(w, h) with the short side at `pixel_scale`, both multiples of 8."""
     w, h = size
-    scale = resolution / min(w, h)
+    scale = pixel_scale / min(w, h)
     return max(8, round(w * scale / 8) * 8), max(8, round(h * scale / 8) * 8)
 
 
@@ -41,21 +44,23 @@ def check_frame(frame: np.ndarray) -> None:
 
 
 class FrameRunner:
-    """Resize in, run `_run` on a [0, 1] float NCHW batch, resize out."""
+    """Resize to the pixel scale, run `_run` on a [0, 1] float NCHW batch, compose onto the full frame."""
 
-    resolution: int = 256
+    pixel_scale: int = 256
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         check_frame(frame)
         import cv2
 
+        from e2gan.compose import compose
+
         h, w = frame.shape[:2]
-        work = work_size((w, h), self.resolution)
+        work = work_size((w, h), self.pixel_scale)
         x = frame if (w, h) == work else cv2.resize(frame, work, interpolation=cv2.INTER_AREA)
         batch = (x.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
         out = self._run(np.ascontiguousarray(batch))[0]
         y = (np.clip(out, 0, 1).transpose(1, 2, 0) * 255.0 + 0.5).astype(np.uint8)
-        return y if (w, h) == work else cv2.resize(y, (w, h), interpolation=cv2.INTER_LINEAR)
+        return y if (w, h) == work else compose(frame, x, y)
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -64,10 +69,10 @@ class FrameRunner:
 class OnnxFilter(FrameRunner):
     """An exported filter (image in [0, 1] → image in [0, 1]) in onnxruntime on the CPU."""
 
-    def __init__(self, path: str | Path, resolution: int = 256, threads: int | None = None):
+    def __init__(self, path: str | Path, pixel_scale: int = 256, threads: int | None = None):
         from e2gan.export.onnx_model import INPUT, session
 
-        self.path, self.resolution = Path(path), resolution
+        self.path, self.pixel_scale = Path(path), pixel_scale
         self.session = session(self.path, threads)
         self.input = INPUT
 
@@ -84,10 +89,10 @@ class _Adapter:
 class FilterPack(FrameRunner):
     """LoRA filters over one shared base; `configure` picks the filter, intensity and blend."""
 
-    def __init__(self, base: nn.Module, text_fn, resolution: int = 256, device: str = "cpu"):
+    def __init__(self, base: nn.Module, text_fn, pixel_scale: int = 256, device: str = "cpu"):
         self.device = torch.device(device)
         self.generator = base.eval().to(self.device)
-        self.text_fn, self.resolution = text_fn, resolution
+        self.text_fn, self.pixel_scale = text_fn, pixel_scale
         self.base_state = {k: v.detach().clone() for k, v in self.generator.state_dict().items()}
         self.adapters: dict[str, _Adapter] = {}
         self.current: tuple = ()
@@ -99,15 +104,16 @@ class FilterPack(FrameRunner):
         return list(self.adapters)
 
     def add(self, name: str, adapter_dir: str | Path, prompt: str) -> None:
-        """Load an adapter once and keep only its weight deltas (a few hundred kB)."""
+        """Load an adapter once and keep only what it changes (a few hundred kB): merged weights minus the base,
+        so low-rank updates, trained biases and norms all scale and blend the same way."""
         from e2gan import lora
 
-        model = lora.load_adapter(_cpu_copy(self.generator, self.base_state), adapter_dir, copy_base=False)
+        model = lora.merge(lora.load_adapter(_cpu_copy(self.generator, self.base_state), adapter_dir, copy_base=False))
         deltas = {}
-        for module_name, module in model.named_modules():
-            if hasattr(module, "get_delta_weight") and "default" in getattr(module, "lora_A", {}):
-                key = module_name.removeprefix("base_model.model.") + ".weight"
-                deltas[key] = module.get_delta_weight("default").detach().to(self.device)
+        for key, value in model.state_dict().items():
+            delta = value.to(self.device) - self.base_state[key]
+            if delta.abs().max() > 0:
+                deltas[key] = delta
         self.adapters[name] = _Adapter(deltas, self.text_fn([prompt]))
         self.current = ()
 
@@ -122,7 +128,7 @@ class FilterPack(FrameRunner):
         if blend:
             weights[blend] = weights.get(blend, 0.0) + float(intensity) * float(mix)
         with self._lock, torch.no_grad():
-            params = dict(self.generator.named_parameters())
+            params = dict(self.generator.named_parameters()) | dict(self.generator.named_buffers())
             touched = {k for n in weights for k in self.adapters[n].deltas}
             for k in touched:
                 merged = self.base_state[k].clone()
@@ -166,7 +172,7 @@ class FilterRef:
     base: str
     adapter: str
     prompt: str
-    resolution: int
+    pixel_scale: int
 
 
 def finished_filters(store) -> list[FilterRef]:
@@ -180,7 +186,7 @@ def finished_filters(store) -> list[FilterRef]:
         for run in list_runs(store.open(info.name)):
             s = run.settings
             if s.get("mode") == "lora" and run.status.get("state") == "done" and (run.output_dir / "adapter_model.safetensors").is_file():
-                refs.append(FilterRef(f"{info.name} · {run.id}", s["base"], str(run.output_dir), s["prompt"], s["train"]["resolution"]))
+                refs.append(FilterRef(f"{info.name} · {run.id}", s["base"], str(run.output_dir), s["prompt"], s["pixel_scale"]))
     return refs
 
 
@@ -200,7 +206,7 @@ def _load_pack(base: str, base_mtime: float, stamp: tuple, refs: tuple[FilterRef
     from e2gan.models.weights import load_generator
 
     generator = load_generator(base)
-    pack = FilterPack(generator, text_function(generator), refs[0].resolution, device)
+    pack = FilterPack(generator, text_function(generator), refs[0].pixel_scale, device)
     for ref in refs:
         pack.add(ref.name, ref.adapter, ref.prompt)
     pack.configure(refs[0].name)
@@ -208,8 +214,8 @@ def _load_pack(base: str, base_mtime: float, stamp: tuple, refs: tuple[FilterRef
 
 
 @functools.lru_cache(maxsize=4)
-def load_onnx(path: str, mtime: float, resolution: int = 256, threads: int | None = None) -> OnnxFilter:
-    return OnnxFilter(path, resolution, threads)
+def load_onnx(path: str, mtime: float, pixel_scale: int = 256, threads: int | None = None) -> OnnxFilter:
+    return OnnxFilter(path, pixel_scale, threads)
 
 
 def _mtime(path: Path) -> float:
@@ -228,10 +234,9 @@ def load_run_filter(project, run_id: str | None = None, device: str = "cpu") -> 
 
     run = get_run(project, run_id, finished=True)
     s = run.settings
-    resolution = s["train"]["resolution"]
     if s["mode"] == "lora":
-        return load_pack([FilterRef(run.id, s["base"], str(run.output_dir), s["prompt"], resolution)], device)
+        return load_pack([FilterRef(run.id, s["base"], str(run.output_dir), s["prompt"], s["pixel_scale"])], device)
     model = load_generator(run.output_dir)  # full fine-tune or scratch: a whole model, no adapters
-    pack = FilterPack(model, text_function(model), resolution, device)
+    pack = FilterPack(model, text_function(model), s["pixel_scale"], device)
     pack.text = pack.text_fn([s["prompt"]])
     return pack

@@ -22,7 +22,7 @@ from e2gan.progress import ProgressFn, Tracker
 from e2gan.project import Project, ProjectError, now_iso
 
 MANIFEST = "manifest.json"
-DEFAULT_RESOLUTION = 256
+DEFAULT_PIXEL_SCALE = 256
 MAX_ZIP_ENTRIES = 20_000
 MAX_ZIP_TOTAL_BYTES = 8 * 1024**3
 MAX_COMPRESSION_RATIO = 200  # real images compress < 10x; a bomb is thousands
@@ -33,8 +33,14 @@ Item = tuple[str, Callable[[], bytes]]  # (display name, loader returning the fi
 
 @dataclass
 class SourceSettings:
-    resolution: int = DEFAULT_RESOLUTION  # short side of stored images, = the training resolution
+    pixel_scale: int = DEFAULT_PIXEL_SCALE  # short side of stored images: the teacher edits, and filters run, at it
     crop: str = "center"  # center | random (seeded by the image) | none (keep the aspect ratio)
+
+    @classmethod
+    def from_stored(cls, stored: dict) -> "SourceSettings":
+        """Read project.json's settings; projects made before the rename call the pixel scale `resolution`."""
+        scale = stored.get("pixel_scale", stored.get("resolution", DEFAULT_PIXEL_SCALE))
+        return cls(pixel_scale=int(scale), crop=stored.get("crop", "center"))
 
 
 @dataclass
@@ -82,7 +88,7 @@ def source_paths(project: Project) -> list[Path]:
 
 
 def settings_of(project: Project) -> SourceSettings:
-    return SourceSettings(**project.get_setting("sources", asdict(SourceSettings())))
+    return SourceSettings.from_stored(project.get_setting("sources", asdict(SourceSettings())))
 
 
 # -- adding ----------------------------------------------------------------------------------------
@@ -131,9 +137,9 @@ def _import_one(project, name, load, origin, settings, known, report) -> dict | 
         report.duplicates.append(name)
         return None
     w, h = img.size
-    if min(w, h) < settings.resolution:
-        notes.append(f"upscaled from {w}x{h} (smaller than {settings.resolution} px)")
-    img = images.normalise(img, settings.resolution, settings.crop, seed=int(source_id[:8], 16))
+    if min(w, h) < settings.pixel_scale:
+        notes.append(f"upscaled from {w}x{h} (smaller than {settings.pixel_scale} px)")
+    img = images.normalise(img, settings.pixel_scale, settings.crop, seed=int(source_id[:8], 16))
     file = f"{source_id}.png"
     atomic.write_with(project.sources_dir / file, lambda f: img.save(f, format="PNG"))
     report.added.append(source_id)
@@ -151,17 +157,17 @@ def _import_one(project, name, load, origin, settings, known, report) -> dict | 
 
 
 def _fix_settings(project: Project, settings: SourceSettings | None) -> SourceSettings:
-    """The first import fixes the project's resolution and crop; later imports must agree."""
+    """The first import fixes the project's pixel scale and crop; later imports must agree."""
     stored = project.get_setting("sources")
     if stored is None:
         settings = settings or SourceSettings()
         if settings.crop not in images.CROP_POLICIES:
             raise ValueError(f"crop must be one of {images.CROP_POLICIES}")
-        if not 64 <= settings.resolution <= 1024:
-            raise ValueError("resolution must be between 64 and 1024 pixels")
+        if not 64 <= settings.pixel_scale <= 1024:
+            raise ValueError("pixel_scale must be between 64 and 1024 pixels")
         project.set_setting("sources", asdict(settings))
         return settings
-    return SourceSettings(**stored)
+    return SourceSettings.from_stored(stored)
 
 
 def _write_manifest(project: Project, entries: list[dict]) -> None:

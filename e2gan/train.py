@@ -1,8 +1,11 @@
 """One GAN training loop for every way a generator is trained here.
 
-`Trainer.fit` alternates a discriminator step and a generator step (conditional GAN + λ·L1 to the
-teacher, `e2gan.losses`) over batches drawn deterministically by step (`e2gan.data`). Only parameters
-with `requires_grad` train, so the same loop serves:
+`Trainer.fit` alternates a discriminator step and a generator step (conditional GAN + λ·(L1 + edge) to
+the teacher, `e2gan.losses`) over batches drawn deterministically by step (`e2gan.data`). The first
+`gan_from` fraction of the steps is a regression warm-up: no discriminator, so those steps cost about half
+and the generator is already close when the adversarial term starts sharpening it. An exponential moving
+average of the trained weights (`ema`) is what the run keeps: it does not end on the noise of its last
+few updates. Only parameters with `requires_grad` train, so the same loop serves:
 
     train_base   E2GAN from scratch on many concepts, text-conditioned (the shipped base)
     finetune     base + LoRA on the crucial layers (E2GAN), or base + full fine-tuning (baseline)
@@ -43,13 +46,16 @@ from e2gan.text.encoder import TextEmbedding
 class TrainSettings:
     steps: int = 1000  # generator updates
     batch_size: int = 1  # per step, across all processes (pix2pix: 1)
-    resolution: int = 256  # training crop size
+    crop: int = 256  # training crop size in px, cut from pairs stored at the filter's pixel scale
     lr: float = 2e-4  # generator learning rate (Adam; pix2pix: 2e-4)
     lr_d: float = 2e-4  # discriminator learning rate
     beta1: float = 0.5  # Adam β1 (pix2pix: 0.5)
     decay_from: float = 0.5  # fraction of steps after which both learning rates decay linearly to 0
     gan_mode: str = "lsgan"  # see e2gan.losses
     l1_weight: float = 100.0  # λ for L1 to the teacher
+    edge_weight: float = 0.0  # weight of the edge term (L1 of image gradients) next to L1
+    gan_from: float = 0.0  # fraction of steps trained by regression alone before the adversarial term (1 = never)
+    ema: float = 0.0  # decay of the moving average of trained weights kept at the end (0 = keep the last)
     seed: int = 0  # model init and batch order
     augment: bool = True  # random crops and horizontal flips
     checkpoint_every: int = 200  # steps between checkpoints (and one at the end and on cancel)
@@ -70,8 +76,10 @@ class TrainSettings:
             raise ValueError("batch_size must be at least 1")
         if not (self.lr > 0 and self.lr_d > 0):
             raise ValueError("learning rates must be positive")
-        if self.resolution % 8 or self.resolution < 32:
-            raise ValueError("resolution must be a multiple of 8, at least 32")
+        if self.crop % 8 or self.crop < 32:
+            raise ValueError("crop must be a multiple of 8, at least 32")
+        if not 0 <= self.gan_from <= 1 or not 0 <= self.ema < 1:
+            raise ValueError("gan_from must be in [0, 1] and ema in [0, 1)")
 
 
 class TrainingDiverged(RuntimeError):
@@ -116,7 +124,7 @@ class Trainer:
         self.generator = generator.to(self.device)
         torch.manual_seed(settings.seed)
         self.discriminator = (discriminator or PatchDiscriminator(DiscriminatorConfig())).to(self.device)
-        self.loss = LossConfig(settings.gan_mode, settings.l1_weight)
+        self.loss = LossConfig(settings.gan_mode, settings.l1_weight, settings.edge_weight)
         self.g_params = [p for p in self.generator.parameters() if p.requires_grad]
         if not self.g_params:
             raise ValueError("the generator has no trainable parameters")
@@ -124,6 +132,7 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.g_params, lr=settings.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=settings.lr_d, betas=betas)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.autocast_dtype == torch.float16)
+        self.ema = EMA(self.generator, settings.ema) if settings.ema else None
         self.elapsed_s = 0.0
         self.step = 0
 
@@ -157,6 +166,8 @@ class Trainer:
         except TrainingDiverged:
             self._fire("on_end", "diverged")
             raise
+        if self.ema is not None:
+            self.ema.copy_to(self.generator)  # what the run keeps: the average, not the last noisy step
         self._fire("on_end", "done")
         return TrainResult("done", self.step, self.elapsed_s, losses)
 
@@ -165,26 +176,31 @@ class Trainer:
         s, G, D = self.settings, self.generator, self.discriminator
         self._set_lr(step)
         src, tgt, prompts = self.data.batch(
-            step, s.batch_size, s.resolution, s.seed, self.dist.rank, self.dist.world, s.augment
+            step, s.batch_size, s.crop, s.seed, self.dist.rank, self.dist.world, s.augment
         )
         src, tgt = src.to(self.device), tgt.to(self.device)
         emb = self.text(prompts).to(self.device)
+        adversarial = step >= int(s.gan_from * s.steps)
         with self._autocast():
             fake = G(src, emb.tokens, emb.mask)
-        # 1. Discriminator: teacher pairs are real, generator pairs are fake.
-        D.requires_grad_(True)
-        self.opt_d.zero_grad(set_to_none=True)
-        with self._autocast():
-            d_loss = discriminator_loss(D(src, tgt), D(src, fake.detach()), self.loss)
-        self._check_finite(step, d=d_loss)
-        self._update(d_loss, self.opt_d, list(D.parameters()))
-        # 2. Generator: fool the discriminator and stay close to the teacher (L1).
+        # 1. Discriminator (after the warm-up): teacher pairs are real, generator pairs are fake.
+        d_loss = torch.zeros((), device=self.device)
+        if adversarial:
+            D.requires_grad_(True)
+            self.opt_d.zero_grad(set_to_none=True)
+            with self._autocast():
+                d_loss = discriminator_loss(D(src, tgt), D(src, fake.detach()), self.loss)
+            self._check_finite(step, d=d_loss)
+            self._update(d_loss, self.opt_d, list(D.parameters()))
+        # 2. Generator: stay close to the teacher (L1 + edges) and, after the warm-up, fool the discriminator.
         D.requires_grad_(False)
         self.opt_g.zero_grad(set_to_none=True)
         with self._autocast():
-            g_loss, parts = generator_loss(D(src, fake), fake, tgt, self.loss)
+            g_loss, parts = generator_loss(D(src, fake) if adversarial else None, fake, tgt, self.loss)
         self._check_finite(step, g=g_loss)
         self._update(g_loss, self.opt_g, self.g_params)
+        if self.ema is not None:
+            self.ema.update(self.generator)
         values = {"g_total": g_loss, "d": d_loss, **parts}
         return {k: round(self.dist.mean(v.detach().float()).item(), 6) for k, v in values.items()} | {
             "lr": self.opt_g.param_groups[0]["lr"]
@@ -225,7 +241,7 @@ class Trainer:
     def sample_grid(self) -> np.ndarray:
         """(H, W, 3) uint8 grid: one column per probe pair; rows source, teacher, student."""
         n = min(self.settings.probe_count, len(self.probe))
-        src, tgt, prompts = self.probe.fixed(range(n), self.settings.resolution)
+        src, tgt, prompts = self.probe.fixed(range(n), self.settings.crop)
         emb = self.text(prompts).to(self.device)
         with self._autocast():
             out = self.generator(src.to(self.device), emb.tokens, emb.mask).float().cpu()
@@ -233,7 +249,8 @@ class Trainer:
         return to_uint8(torch.cat(rows, dim=1)).permute(1, 2, 0).numpy()
 
     def models(self) -> dict[str, nn.Module]:
-        return {"generator": self.generator, "discriminator": self.discriminator}
+        models = {"generator": self.generator, "discriminator": self.discriminator}
+        return models | ({"ema": self.ema} if self.ema is not None else {})
 
     def save_checkpoint(self) -> None:
         if not self.dist.is_main:
@@ -264,6 +281,31 @@ class Trainer:
             getattr(cb, event)(self, *args)
 
 
+class EMA(nn.Module):
+    """Exponential moving average of a model's trainable parameters (a module, so checkpoints hold it)."""
+
+    def __init__(self, model: nn.Module, decay: float):
+        super().__init__()
+        self.decay = decay
+        self.names = [n for n, p in model.named_parameters() if p.requires_grad]
+        for i, (_, p) in enumerate(self._trained(model)):
+            self.register_buffer(f"p{i}", p.detach().clone())
+
+    def _trained(self, model: nn.Module):
+        params = dict(model.named_parameters())
+        return [(n, params[n]) for n in self.names]
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        for i, (_, p) in enumerate(self._trained(model)):
+            getattr(self, f"p{i}").lerp_(p.detach(), 1.0 - self.decay)
+
+    @torch.no_grad()
+    def copy_to(self, model: nn.Module) -> None:
+        for i, (_, p) in enumerate(self._trained(model)):
+            p.copy_(getattr(self, f"p{i}"))
+
+
 def resolve_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -281,19 +323,29 @@ def resolve_precision(name: str, device: torch.device) -> torch.dtype | None:
     raise ValueError(f"precision must be auto, fp32, bf16 or fp16, not {name!r}")
 
 
-def training_flops_per_step(trainer: Trainer) -> int:
-    """FLOPs of one training step (both updates), counted once on a real batch."""
+def training_flops_per_step(trainer: Trainer, step: int = 0) -> int:
+    """FLOPs of training step `step` (a warm-up step has no discriminator update), counted on a real batch;
+    the trainer's weights, optimiser and moving average are left as they were."""
     from torch.utils.flop_counter import FlopCounterMode
 
     counter = FlopCounterMode(display=False)
-    saved = {k: v.clone() for k, v in trainer.generator.state_dict().items()}
-    saved_d = {k: v.clone() for k, v in trainer.discriminator.state_dict().items()}
+    saved = {name: {k: v.clone() for k, v in m.state_dict().items()} for name, m in trainer.models().items()}
     opt_state = copy.deepcopy((trainer.opt_g.state_dict(), trainer.opt_d.state_dict()))
     with counter:
-        trainer.train_step(0)
-    trainer.generator.load_state_dict(saved)
-    trainer.discriminator.load_state_dict(saved_d)
+        trainer.train_step(step)
+    for name, m in trainer.models().items():
+        m.load_state_dict(saved[name])
     trainer.opt_g.load_state_dict(opt_state[0])
     trainer.opt_d.load_state_dict(opt_state[1])
     return counter.get_total_flops()
+
+
+def training_flops(trainer: Trainer) -> float:
+    """FLOPs of a whole run: its regression warm-up steps plus its adversarial steps."""
+    s = trainer.settings
+    warm = min(s.steps, int(s.gan_from * s.steps))
+    total = warm * training_flops_per_step(trainer, 0) if warm else 0
+    if s.steps > warm:
+        total += (s.steps - warm) * training_flops_per_step(trainer, s.steps - 1)
+    return float(total)
 

@@ -62,6 +62,8 @@ class StudioServer:
 
     def start(self) -> "StudioServer":
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        if not os.environ.get("E2GAN_SCREENSHOTS"):  # the README's pictures show the real presets
+            env["E2GAN_PRESETS"] = str(ROOT / "tests" / "presets.json")
         self._log = open(self.log_path, "ab")
         args = [sys.executable, "launch.py", "--no-browser", "--port", str(self.port), "--projects", str(self.projects)]
         self.proc = subprocess.Popen(args + list(self.extra_args), cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)

@@ -50,7 +50,7 @@ def sample_project(store):
     from e2gan import sources
 
     project = store.create("samples", "make it a watercolour painting")
-    sources.add_samples(project, settings=sources.SourceSettings(resolution=64))
+    sources.add_samples(project, settings=sources.SourceSettings(pixel_scale=64))
     return project
 
 
@@ -68,12 +68,12 @@ def trained_project(tmp_path_factory):
     root = tmp_path_factory.mktemp("trained")
     torch.manual_seed(0)
     base = root / "base"
-    Generator(GeneratorConfig(width=8, attn_width=32, text_tokens=8, resolution=64)).save_pretrained(base)
+    Generator(GeneratorConfig(width=8, attn_width=32, text_tokens=8, pixel_scale=64)).save_pretrained(base)
     store = ProjectStore(root / "projects")
     project = store.create("toon", "turn it into a cartoon")
-    sources.add_samples(project, settings=sources.SourceSettings(resolution=64))
+    sources.add_samples(project, settings=sources.SourceSettings(pixel_scale=64))
     distill(project, offline_spec("cartoon"))
-    settings = TrainSettings(steps=30, resolution=64, lr=1e-3, checkpoint_every=100, sample_every=100)
+    settings = TrainSettings(steps=30, crop=64, lr=1e-3, checkpoint_every=100, sample_every=100)
     finetune.finetune(project, "lora", settings, base=base)
     return project
 

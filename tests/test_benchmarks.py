@@ -50,9 +50,10 @@ def test_quick_mode_prints_every_arm(module, rows, count):
             assert name in row
 
 
-def quick(module: str) -> str:
+def quick(module: str, *args: str) -> str:
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-m", module, "--quick", "--threads", "1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    cmd = [sys.executable, "-m", module, "--quick", "--threads", "1", *args]
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout
 
@@ -61,5 +62,19 @@ def test_base_card_quick_mode_judges_seen_and_held_out_concepts():
     text = quick("benchmarks.base_card")
     assert "### Concepts it was trained on" in text and "### Held-out concepts (never seen)" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| concept")]
-    assert len(rows) == 2 and all(len(r.split("|")) == 8 for r in rows)
+    assert len(rows) == 2 and all(len(r.split("|")) == 9 for r in rows)
     assert "e2gan train-base --preset shipped" in text
+
+
+def test_quality_quick_mode_reports_references_and_learned_arms():
+    (psnr_table, detail) = tables(quick("benchmarks.quality", "--arms", "quick-lora,pix2pix"))
+    names = ["do nothing", "teacher vs itself", "colour lookup", "base + LoRA, Quick", "pix2pix ResNet-9"]
+    assert len(psnr_table) == 2 + len(names)
+    for row, name in zip(psnr_table[2:], names):
+        assert name in row
+    assert "GMSD" in detail[0] and "camera size" in detail[0]
+
+
+def test_ablation_quick_mode_prints_every_variant():
+    (found,) = tables(quick("benchmarks.ablation", "--variants", "arch,arch-blind,recipe"))
+    assert len(found) == 2 + 3 and "`arch-blind`" in found[3]

@@ -30,7 +30,7 @@ def test_sources_add_samples_and_bad_file(store, tmp_path, capsys):
     run(store, "new", "demo")
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"nope")
-    assert run(store, "sources", "add", "demo", str(bad), "--samples", "--resolution", "64") == 0
+    assert run(store, "sources", "add", "demo", str(bad), "--samples", "--pixel-scale", "64") == 0
     out = capsys.readouterr().out
     assert "rejected  bad.png: not an image" in out
     assert len(sources.list_sources(store.open("demo"))) >= 14

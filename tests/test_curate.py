@@ -86,7 +86,7 @@ def test_edit_that_destroys_the_content_is_flagged(taught):
     noise = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
     replace_target(taught, victim, Image.fromarray(noise))  # static: nothing of the photo is left
     result = curate(taught, CurateSettings(k=30))
-    assert "content destroyed" in result.analysis[victim.id]["flags"]
+    assert "content destroyed" in result.analysis[victim.id]["flags"], (result.analysis[victim.id], sorted(a["similarity"] for a in result.analysis.values()))
     assert victim.id not in result.selection.ids
     others = [a for pid, a in result.analysis.items() if pid != victim.id]
     assert not any("content destroyed" in a["flags"] for a in others)  # real watercolour edits are not

@@ -64,7 +64,7 @@ def test_resume_after_kill_matches_uninterrupted(store):
     runs = []
     for name, kill_at in (("whole", None), ("killed", 5)):
         project = store.create(name, "make it an old photo")
-        sources.add_samples(project, settings=sources.SourceSettings(resolution=64))
+        sources.add_samples(project, settings=sources.SourceSettings(pixel_scale=64))
         if kill_at is not None:
             with pytest.raises(KeyboardInterrupt):
                 distill(project, spec, seed=3, teacher=KilledAfter(make_teacher(spec), kill_at))
@@ -113,7 +113,7 @@ def test_reject_and_restore(sample_project):
 def test_distill_with_a_diffusion_pipeline_from_a_folder_via_the_cli(kind, store, request):
     folder = request.getfixturevalue("tiny_ip2p" if kind == "instruct-pix2pix" else "tiny_img2img")
     project = store.create(kind, "make it a watercolour")
-    sources.add_samples(project, settings=sources.SourceSettings(resolution=64))
+    sources.add_samples(project, settings=sources.SourceSettings(pixel_scale=64))
     settings = [a for k, v in TINY_DIFFUSION_SETTINGS[kind].items() for a in ("--set", f"{k}={v}")]
     code = cli(["--projects", str(store.root), "distill", kind, "--teacher", kind, "--model", str(folder), "--limit", "3", *settings])
     assert code == 0

@@ -75,3 +75,23 @@ def test_describe_names_where_the_numbers_come_from():
     assert "12 pairs it did not train on" in evaluate.describe({**base, "held_out": True})
     assert "its own training pairs" in evaluate.describe({**base, "held_out": False})
     assert "FID 3.5" in evaluate.describe({**base, "held_out": True, "fid": 3.5})
+
+
+def test_gmsd_tells_blur_from_a_tone_shift_that_psnr_scores_the_same():
+    """A blurred copy and a brightened copy at the same PSNR: only the blurred one lost its edges."""
+    import cv2
+    import numpy as np
+    import torch
+
+    from e2gan.evaluate import gmsd, psnr
+
+    rng = np.random.default_rng(0)
+    img = cv2.resize(rng.integers(40, 215, (32, 32, 3)).astype(np.uint8), (128, 128), interpolation=cv2.INTER_NEAREST)
+    to_t = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None].float() / 127.5 - 1  # noqa: E731
+    blurred = cv2.GaussianBlur(img, (0, 0), 1.5)
+    target_psnr = psnr(to_t(blurred), to_t(img))
+    shift = 255 / 10 ** (target_psnr / 20)  # a uniform offset with the same mean squared error
+    brighter = np.clip(img.astype(np.float32) + shift, 0, 255).round().astype(np.uint8)
+    assert abs(psnr(to_t(brighter), to_t(img)) - target_psnr) < 0.5
+    assert gmsd(to_t(img), to_t(img)) < 1e-6
+    assert gmsd(to_t(blurred), to_t(img)) > 0.1 > 10 * gmsd(to_t(brighter), to_t(img))

@@ -45,11 +45,11 @@ def test_report_card_and_files(exported, trained_project):
     assert trained_project.step("export").state == "done"
     web = folder / "web"
     assert all((web / f).is_file() for f in (*RUNTIME_FILES, "index.html", "app.js", "model.onnx", "config.json"))
-    assert json.loads((web / "config.json").read_text())["resolution"] == 64
+    assert json.loads((web / "config.json").read_text())["pixel_scale"] == 64
 
 
 def test_exported_model_runs_any_batch_and_size(exported):
-    runner = OnnxFilter(exported.folder / "model.onnx", resolution=64)
+    runner = OnnxFilter(exported.folder / "model.onnx", pixel_scale=64)
     frame = np.random.default_rng(1).integers(0, 255, (90, 120, 3), dtype=np.uint8)
     assert runner(frame).shape == (90, 120, 3)
     batch = np.random.default_rng(2).random((3, 3, 64, 96), dtype=np.float32)

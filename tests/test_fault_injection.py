@@ -130,7 +130,7 @@ def run(cmd: list[str]) -> subprocess.CompletedProcess:
 def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("faults")
     torch.manual_seed(0)
-    Generator(GeneratorConfig(width=4, attn_width=16, heads=2, text_tokens=8, resolution=32)).save_pretrained(root / "base")
+    Generator(GeneratorConfig(width=4, attn_width=16, heads=2, text_tokens=8, pixel_scale=32)).save_pretrained(root / "base")
     return root
 
 
@@ -162,7 +162,7 @@ def template_with(lab: Path, step: str, upto: str) -> Path:
     store = ProjectStore(folder)
     project = store.create("p", "make it an old photograph")
     if upto in ("distill", "curate", "finetune", "export"):
-        sources.add_folder(project, images_folder(lab), settings=sources.SourceSettings(resolution=64))
+        sources.add_folder(project, images_folder(lab), settings=sources.SourceSettings(pixel_scale=64))
     if upto in ("curate", "finetune", "export"):
         distill(project, offline_spec("old_photo"))
     if upto in ("finetune", "export"):
@@ -173,13 +173,13 @@ def template_with(lab: Path, step: str, upto: str) -> Path:
         from e2gan import finetune
         from e2gan.train import TrainSettings
 
-        finetune.finetune(project, "lora", TrainSettings(steps=4, resolution=32, checkpoint_every=2, sample_every=2), base=lab / "base")
+        finetune.finetune(project, "lora", TrainSettings(steps=4, crop=32, checkpoint_every=2, sample_every=2), base=lab / "base")
     return folder
 
 
 def test_kill_during_source_import(lab):
     folder = images_folder(lab)
-    add = lambda d: cli(d, "sources", "add", "p", str(folder), "--resolution", "256")  # noqa: E731
+    add = lambda d: cli(d, "sources", "add", "p", str(folder), "--pixel-scale", "256")  # noqa: E731
     torture("sources", template_with(lab, "sources", "sources"), "p", add, add, source_ids, seed=1)
 
 
@@ -202,7 +202,7 @@ def adapter_weights(project) -> str:
 
 
 def test_kill_during_finetuning(lab):
-    args = ["--base", str(lab / "base"), "--steps", "24", "--resolution", "32", "--checkpoint-every", "3", "--sample-every", "10"]
+    args = ["--base", str(lab / "base"), "--steps", "24", "--crop", "32", "--checkpoint-every", "3", "--sample-every", "10"]
     def start(projects: Path) -> list[str]:
         return cli(projects, "finetune", "p", *args)
 

@@ -26,7 +26,7 @@ from e2gan.train import TrainSettings
 from tests.tiny import tiny_generator_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-QUICK = dict(resolution=32, steps=4, checkpoint_every=2, sample_every=2, probe_count=2)
+QUICK = dict(crop=32, steps=4, checkpoint_every=2, sample_every=2, probe_count=2)
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,7 @@ def test_two_process_accelerate_train_base(tmp_path):
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
         "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
         "-m", "e2gan.cli", "train-base", "--out", str(out), "--concepts", "cartoon,ink", "--width", "4",
-        "--resolution", "32", "--steps", "4", "--batch-size", "2", "--checkpoint-every", "2",
+        "--crop", "32", "--steps", "4", "--batch-size", "2", "--checkpoint-every", "2",
     ]  # fmt: skip
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -177,13 +177,13 @@ def test_the_shipped_base_is_the_default_and_loads_with_no_network(taught):
     assert base == finetune.shipped_base()
     preset = base_preset("shipped")
     model = load_generator(base)
-    assert model.config.resolution == preset["resolution"] and model.config.text_encoder == "minilm"
-    assert json.loads((base / "training.json").read_text())["steps"] == preset["steps"]
+    assert model.config.pixel_scale == preset["pixel_scale"] and model.config.text_encoder == "minilm"
+    assert json.loads((base / "training.json").read_text())["steps"] == preset["train"]["steps"]
     assert (base / "MODEL_CARD.md").is_file()
     dead = "http://127.0.0.1:9"  # any attempt to reach the network fails at once
     env = dict(os.environ, HF_HUB_OFFLINE="1", http_proxy=dead, https_proxy=dead, HTTP_PROXY=dead, HTTPS_PROXY=dead, no_proxy="")
     cmd = [sys.executable, "-m", "e2gan.cli", "--projects", str(taught.root.parent), "finetune", taught.name,
-           "--steps", "2", "--resolution", "64", "--checkpoint-every", "2", "--sample-every", "2"]  # fmt: skip
+           "--steps", "2", "--crop", "64", "--checkpoint-every", "2", "--sample-every", "2"]  # fmt: skip
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     run = get_run(taught, finished=True)

@@ -31,7 +31,7 @@ from e2gan.teachers.offline import offline_spec
 from e2gan.train import TrainSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = sources.SourceSettings(resolution=64)
+SMALL = sources.SourceSettings(pixel_scale=64)
 FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FORMATS = ["PNG", "JPEG", "WEBP", "GIF", "TIFF", "BMP"]
 MAGIC = [b"", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"GIF89a", b"BM", b"RIFF\0\0\0\0WEBPVP8 ", b"II*\0", b"PK\x03\x04"]
@@ -211,7 +211,9 @@ def test_absurd_setting_k_zero_or_negative_is_refused(taught, k):
         ({"steps": -5}, "steps must be at least 1"),
         ({"lr": -1e-3}, "learning rates must be positive"),
         ({"batch_size": 0}, "batch_size must be at least 1"),
-        ({"resolution": 7}, "resolution"),
+        ({"crop": 7}, "crop"),
+        ({"gan_from": 1.5}, "gan_from"),
+        ({"ema": 1.0}, "ema"),
     ],
 )
 def test_absurd_setting_training_numbers_are_refused(change, message):
@@ -231,7 +233,7 @@ def test_absurd_setting_lora_ranks_negative_fractional_unknown_or_all_zero_are_r
 def test_absurd_setting_source_resolution_or_crop_is_refused(store, resolution, crop):
     project = store.create("fresh")
     with pytest.raises(ValueError, match="between 64 and 1024|crop must be one of"):
-        sources.add_samples(project, settings=sources.SourceSettings(resolution=resolution, crop=crop))
+        sources.add_samples(project, settings=sources.SourceSettings(pixel_scale=resolution, crop=crop))
     assert sources.list_sources(project) == [] and project.get_setting("sources") is None
 
 
@@ -333,4 +335,4 @@ def test_hand_edited_selection_naming_unknown_pairs_is_a_clear_error(taught):
 
     (taught.curate_dir / "selection.json").write_text(json.dumps({"ids": ["nope", "gone"]}))
     with pytest.raises(ValueError, match="no usable pairs|no training pairs"):
-        finetune.finetune(taught, "scratch", TrainSettings(steps=1, resolution=64))
+        finetune.finetune(taught, "scratch", TrainSettings(steps=1, crop=64))

@@ -1,4 +1,4 @@
-"""LoRA on the crucial layers: only adapters train, ResBlocks never change, merging is exact."""
+"""LoRA on the crucial layers: adapters, biases and norms train, no ResBlock weight changes, merging is exact."""
 
 from __future__ import annotations
 
@@ -32,25 +32,37 @@ def base():
     return Generator(tiny_generator_config()).eval()
 
 
-def test_only_adapters_require_grad(base):
+def is_colour_knob(name: str) -> bool:
+    """A bias or a norm's scale/shift: trained by default next to the adapters."""
+    return name.endswith(".bias") or ".norm" in name
+
+
+def test_only_adapters_biases_and_norms_require_grad(base):
     model = apply_lora(base)
     trainable = [n for n, p in model.named_parameters() if p.requires_grad]
-    assert trainable and all("lora_" in n for n in trainable)
-    assert not any(".res_in." in n or ".res_out." in n for n in trainable)
-    adapted = {n.split(".lora_")[0].removeprefix("base_model.model.") for n in trainable}
+    assert trainable and all("lora_" in n or is_colour_knob(n) for n in trainable)
+    assert not any((".res_in." in n or ".res_out." in n) and "conv" in n and n.endswith("weight") for n in trainable)
+    adapted = {n.split(".lora_")[0].removeprefix("base_model.model.") for n in trainable if "lora_" in n}
     assert adapted == set(CRUCIAL_LAYERS)
+    assert any(".norm" in n for n in trainable) and any(n.endswith(".bias") for n in trainable)
     assert not any("lora_" in n for n, _ in base.named_parameters())  # the base itself is untouched
+
+
+def test_lora_alone_when_norms_and_biases_are_off(base):
+    model = apply_lora(base, LoraSettings(norms_and_biases=False))
+    assert all("lora_" in n for n, p in model.named_parameters() if p.requires_grad)
 
 
 def test_finetuning_changes_adapters_but_no_resblock(base, tmp_path):
     model = apply_lora(base)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
-    settings = TrainSettings(steps=5, resolution=32, lr=1e-2, sample_every=100, checkpoint_every=100)
+    settings = TrainSettings(steps=5, crop=32, lr=1e-2, sample_every=100, checkpoint_every=100)
     Trainer(model, invert_pairs(), constant_text(), settings, tmp_path).fit()
     after = dict(model.named_parameters())
     changed = {n for n in before if not torch.equal(before[n], after[n].detach())}
     assert any("lora_B" in n for n in changed)
-    assert changed and all("lora_" in n for n in changed)
+    assert changed and all("lora_" in n or is_colour_knob(n) for n in changed)
+    assert not any(".res_" in n and "conv" in n and n.endswith("weight") for n in changed)
 
 
 def trained_adapter(base, seed=1):
@@ -91,3 +103,24 @@ def test_default_adapter_size_is_a_few_hundred_kb(tmp_path):
 def test_bad_ranks_are_refused(base, ranks, message):
     with pytest.raises(ValueError, match=message):
         apply_lora(base, LoraSettings(ranks=ranks))
+
+
+def test_base_plus_lora_learns_a_toy_edit_the_base_does_not_know(tmp_path):
+    """Seconds of LoRA (with biases and norms) on a learnable toy edit beat the untouched base by ≥ 3 dB."""
+    from e2gan.evaluate import psnr
+
+    torch.manual_seed(0)
+    base = Generator(tiny_generator_config()).eval()
+    data, text = invert_pairs(n=4, size=32), constant_text()
+
+    def quality(model) -> float:
+        src, tgt, prompts = data.fixed(range(len(data)), 32)
+        emb = text(prompts)
+        with torch.no_grad():
+            return psnr(model.eval()(src, emb.tokens, emb.mask), tgt)
+
+    before = quality(base)
+    model = apply_lora(base)
+    settings = TrainSettings(steps=60, crop=32, batch_size=4, lr=5e-3, gan_from=1.0, sample_every=100, checkpoint_every=100)
+    Trainer(model, data, text, settings, tmp_path).fit()
+    assert quality(model) >= before + 3.0

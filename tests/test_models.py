@@ -78,3 +78,25 @@ def test_discriminator_sees_the_pair():
 def test_invalid_config_is_refused():
     with pytest.raises(ValueError, match="divisible by heads"):
         GeneratorConfig(attn_width=30, heads=4)
+
+
+def test_an_older_architecture_is_refused_with_advice(tmp_path):
+    import json
+
+    Generator(tiny_generator_config()).save_pretrained(tmp_path / "g")
+    config = json.loads((tmp_path / "g" / "config.json").read_text())
+    del config["version"]  # as written before the generator could see its input
+    (tmp_path / "g" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="older E2GAN Studio"):
+        load_generator(tmp_path / "g")
+
+
+def test_untrained_generator_already_sees_global_brightness():
+    """Conv → instance norm erases x → a·x + b; the un-normalised stem and the raw-pixel skip do not."""
+    torch.manual_seed(0)
+    g = Generator(tiny_generator_config()).eval()
+    x = torch.rand(1, 3, 32, 32) * 2 - 1
+    text = torch.randn(1, 4, 16)
+    with torch.no_grad():
+        change = (g(0.3 * x - 0.5, text) - g(x, text))[..., 4:-4, 4:-4].abs().mean()
+    assert change > 0.05

@@ -46,7 +46,7 @@ def sandbox(tmp_path_factory) -> Path:
     (root / "secret.txt").write_text(SECRET)
     store = ProjectStore(root / "projects")
     project = store.create("probe", "turn it into a cartoon")
-    sources.add_samples(project, settings=sources.SourceSettings(resolution=64))
+    sources.add_samples(project, settings=sources.SourceSettings(pixel_scale=64))
     distill(project, offline_spec("cartoon"))
     (project.sources_dir / "leak.png").symlink_to(root / "secret.txt")
     (project.root / "linkdir").symlink_to(root, target_is_directory=True)

@@ -43,7 +43,7 @@ def huge_header_png(width=100_000, height=100_000) -> bytes:
     return bytes(data)
 
 
-SMALL = SourceSettings(resolution=64)
+SMALL = SourceSettings(pixel_scale=64)
 
 
 def add(project, tmp_path, name, data):

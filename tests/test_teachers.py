@@ -20,7 +20,7 @@ def photos():
     import io
 
     loaded = {name: Image.open(io.BytesIO(load())).convert("RGB") for name, load in iter_samples()}
-    square = images.normalise(loaded["coffee.png"], 96)
+    square = images.normalise(loaded["cheetah1.png"], 96)
     wide = images.normalise(loaded["astronaut.png"], 64, crop="none").crop((0, 0, 80, 64))
     return square, wide
 

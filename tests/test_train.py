@@ -14,7 +14,7 @@ from e2gan.models.generator import Generator
 from e2gan.train import Trainer, TrainingDiverged, TrainSettings
 from tests.tiny import constant_text, invert_pairs, tiny_generator_config
 
-FAST = dict(resolution=32, sample_every=1000, checkpoint_every=1000)
+FAST = dict(crop=32, sample_every=1000, checkpoint_every=1000)
 
 
 def make_trainer(run_dir, steps=10, callbacks=(), data=None, seed=0, **overrides) -> Trainer:
@@ -32,7 +32,7 @@ def l1_on(trainer: Trainer, data) -> float:
 
 def test_a_few_steps_lower_the_loss_on_a_fixed_batch(tmp_path):
     data = invert_pairs(n=1)
-    trainer = make_trainer(tmp_path, steps=40, data=data, lr=2e-3, augment=False, decay_from=1.0)
+    trainer = make_trainer(tmp_path, steps=40, data=data, lr=5e-3, augment=False, decay_from=1.0, gan_from=1.0)
     before = l1_on(trainer, data)
     trainer.fit()
     assert l1_on(trainer, data) < 0.7 * before
@@ -49,14 +49,15 @@ class Crash(TrainCallback):
             raise KeyboardInterrupt("killed")
 
 
-def test_resume_after_kill_equals_uninterrupted_run(tmp_path):
-    whole = make_trainer(tmp_path / "a", steps=12, checkpoint_every=4)
+@pytest.mark.parametrize("recipe", [{}, {"gan_from": 0.5, "edge_weight": 1.0, "ema": 0.9}], ids=["gan", "warm-up+edges+ema"])
+def test_resume_after_kill_equals_uninterrupted_run(tmp_path, recipe):
+    whole = make_trainer(tmp_path / "a", steps=12, checkpoint_every=4, **recipe)
     whole.fit()
     with pytest.raises(KeyboardInterrupt):
-        make_trainer(tmp_path / "b", steps=12, checkpoint_every=4, callbacks=[Crash(at=6)]).fit()
+        make_trainer(tmp_path / "b", steps=12, checkpoint_every=4, callbacks=[Crash(at=6)], **recipe).fit()
     assert checkpoint.latest(tmp_path / "b" / "checkpoints").name == "step-0000004"
     log = JsonlLog(tmp_path / "b" / "log.jsonl")
-    resumed = make_trainer(tmp_path / "b", steps=12, checkpoint_every=4, callbacks=[log])
+    resumed = make_trainer(tmp_path / "b", steps=12, checkpoint_every=4, callbacks=[log], **recipe)
     result = resumed.fit()
     assert result.status == "done" and result.steps == 12
     for (name, a), b in zip(whole.generator.state_dict().items(), resumed.generator.state_dict().values()):
@@ -116,3 +117,16 @@ def test_callbacks_write_log_and_samples(tmp_path):
 def test_bad_settings_are_refused(tmp_path):
     with pytest.raises(ValueError, match="steps must be at least 1"):
         make_trainer(tmp_path, steps=0)
+
+
+def test_warm_up_steps_train_no_discriminator_and_the_average_is_kept(tmp_path):
+    trainer = make_trainer(tmp_path, steps=6, gan_from=0.5, ema=0.5)
+    d_before = {k: v.clone() for k, v in trainer.discriminator.state_dict().items()}
+    losses = [trainer.train_step(s) for s in range(3)]  # the warm-up: regression only
+    assert all(l["d"] == 0 and l["g_gan"] == 0 for l in losses)
+    assert all(torch.equal(d_before[k], v) for k, v in trainer.discriminator.state_dict().items())
+    assert trainer.train_step(3)["d"] > 0  # then the adversarial term
+    trainer.fit()
+    ema = [getattr(trainer.ema, f"p{i}") for i in range(len(trainer.ema.names))]
+    params = [p for p in trainer.generator.parameters() if p.requires_grad]
+    assert all(torch.equal(a, b) for a, b in zip(ema, params))  # the run ends on its moving average

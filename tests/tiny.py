@@ -20,7 +20,7 @@ TINY_CLIP = "e2gan-tiny-clip"
 
 
 def tiny_generator_config(**overrides) -> GeneratorConfig:
-    base = dict(width=4, attn_width=16, heads=2, text_dim=16, text_tokens=4, resolution=32)
+    base = dict(width=4, attn_width=16, heads=2, text_dim=16, text_tokens=4, pixel_scale=32)
     return GeneratorConfig(**{**base, **overrides})
 
 

@@ -13,7 +13,7 @@
     return [Math.max(8, Math.round((w * s) / 8) * 8), Math.max(8, Math.round((h * s) / 8) * 8)];
   };
 
-  // RGBA pixels → float32 NCHW in [0, 1], and back.
+  // RGBA pixels → float32 NCHW in [0, 1].
   const toTensor = (rgba, w, h) => {
     const n = w * h, data = new Float32Array(3 * n);
     for (let i = 0; i < n; i++) {
@@ -21,11 +21,50 @@
     }
     return new ort.Tensor("float32", data, [1, 3, h, w]);
   };
-  const toPixels = (data, w, h) => {
-    const n = w * h, out = new ImageData(w, h);
+  // The edit made at the pixel scale, put onto the camera-size frame without upscaling blur (as
+  // e2gan/compose.py does): up(edit) + up(gain) · (frame luminance − up(small luminance)), where gain is each
+  // output channel's local slope against the input's luminance (a guided filter), measured at the small size.
+  const LUMA = [0.299, 0.587, 0.114];
+  const box = (src, w, h, r) => {  // mean over a (2r+1)² window, edges clamped
+    const tmp = new Float32Array(w * h), out = new Float32Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      let s = 0; for (let d = -r; d <= r; d++) s += src[y * w + Math.min(w - 1, Math.max(0, x + d))];
+      tmp[y * w + x] = s / (2 * r + 1);
+    }
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      let s = 0; for (let d = -r; d <= r; d++) s += tmp[Math.min(h - 1, Math.max(0, y + d)) * w + x];
+      out[y * w + x] = s / (2 * r + 1);
+    }
+    return out;
+  };
+  const compose = (full, W, H, small, edit, w, h) => {
+    const n = w * h, lum = new Float32Array(n), lum2 = new Float32Array(n);
     for (let i = 0; i < n; i++) {
-      for (let c = 0; c < 3; c++) out.data[4 * i + c] = Math.max(0, Math.min(255, Math.round(data[c * n + i] * 255)));
-      out.data[4 * i + 3] = 255;
+      lum[i] = (LUMA[0] * small[4 * i] + LUMA[1] * small[4 * i + 1] + LUMA[2] * small[4 * i + 2]) / 255;
+      lum2[i] = lum[i] * lum[i];
+    }
+    const mL = box(lum, w, h, 2), vL = box(lum2, w, h, 2).map((v, i) => v - mL[i] * mL[i]);
+    const chans = [0, 1, 2].map((c) => {
+      const e = new Float32Array(n), el = new Float32Array(n);
+      for (let i = 0; i < n; i++) { e[i] = edit[c * n + i]; el[i] = e[i] * lum[i]; }
+      const mE = box(e, w, h, 2), mEL = box(el, w, h, 2);
+      return { e, gain: box(mEL.map((v, i) => (v - mE[i] * mL[i]) / (vL[i] + 1e-3)), w, h, 2) };
+    });
+    const out = new ImageData(W, H), sx = w / W, sy = h / H;
+    const sample = (a, fx, fy) => {  // bilinear, pixel centres aligned like cv2.resize
+      const x = Math.min(w - 1, Math.max(0, fx)), y = Math.min(h - 1, Math.max(0, fy));
+      const x0 = Math.floor(x), y0 = Math.floor(y), x1 = Math.min(w - 1, x0 + 1), y1 = Math.min(h - 1, y0 + 1);
+      const ax = x - x0, ay = y - y0;
+      return (a[y0 * w + x0] * (1 - ax) + a[y0 * w + x1] * ax) * (1 - ay) + (a[y1 * w + x0] * (1 - ax) + a[y1 * w + x1] * ax) * ay;
+    };
+    for (let Y = 0; Y < H; Y++) for (let X = 0; X < W; X++) {
+      const fx = (X + 0.5) * sx - 0.5, fy = (Y + 0.5) * sy - 0.5, j = 4 * (Y * W + X);
+      const detail = (LUMA[0] * full[j] + LUMA[1] * full[j + 1] + LUMA[2] * full[j + 2]) / 255 - sample(lum, fx, fy);
+      for (let c = 0; c < 3; c++) {
+        const v = sample(chans[c].e, fx, fy) + sample(chans[c].gain, fx, fy) * detail;
+        out.data[j + c] = Math.max(0, Math.min(255, Math.round(v * 255)));
+      }
+      out.data[j + 3] = 255;
     }
     return out;
   };
@@ -38,20 +77,29 @@
   const scratch = document.createElement("canvas");
   const sctx = scratch.getContext("2d", { willReadFrequently: true });
 
+  // A camera-size frame through the filter: the network at the pixel scale, then composed at full size.
+  async function filterFrame(source, W, H) {
+    const [w, h] = workSize(W, H, state.config.pixel_scale);  // the network runs at the pixel scale it learned
+    scratch.width = W; scratch.height = H;
+    sctx.drawImage(source, 0, 0, W, H);
+    const camera = sctx.getImageData(0, 0, W, H);
+    scratch.width = w; scratch.height = h;
+    sctx.drawImage(source, 0, 0, w, h);
+    const small = sctx.getImageData(0, 0, w, h);
+    return compose(camera.data, W, H, small.data, await run(small.data, w, h), w, h);
+  }
+
   async function frame() {
     const video = $("cam"), out = $("out");
     if (!state.busy && video.readyState >= 2 && video.videoWidth) {
       state.busy = true;
-      const [w, h] = workSize(video.videoWidth, video.videoHeight, state.config.resolution);
-      scratch.width = w; scratch.height = h; out.width = w; out.height = h;
-      sctx.drawImage(video, 0, 0, w, h);
-      const input = sctx.getImageData(0, 0, w, h);
+      const [W, H] = [video.videoWidth, video.videoHeight];
+      out.width = W; out.height = H;
       const octx = out.getContext("2d");
       if (state.after) {
-        const data = await run(input.data, w, h);
-        octx.putImageData(toPixels(data, w, h), 0, 0);
+        octx.putImageData(await filterFrame(video, W, H), 0, 0);
       } else {
-        octx.putImageData(input, 0, 0);
+        octx.drawImage(video, 0, 0, W, H);
       }
       state.frames++;
       const now = performance.now();
@@ -102,5 +150,13 @@
   toggle.addEventListener("click", () => setAfter(!state.after));
   $("flip").addEventListener("click", () => { state.facing = state.facing === "user" ? "environment" : "user"; startCamera(); });
 
-  window.e2gan = { ready, runImage, get frames() { return state.frames; }, get fps() { return state.fps; } };
+  // Test hook: an image through the whole camera path (resize, network, compose), as RGBA bytes.
+  async function filterImage(url) {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    return Array.from((await filterFrame(img, img.naturalWidth, img.naturalHeight)).data);
+  }
+
+  window.e2gan = { ready, runImage, filterImage, get frames() { return state.frames; }, get fps() { return state.fps; } };
 })();

@@ -50,7 +50,7 @@ def _add_sources_parser(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("name", help="project name")
     p.add_argument("paths", nargs="*", type=Path, help="folders (searched recursively), .zip files or image files")
     p.add_argument("--samples", action="store_true", help="add the built-in sample photos (no download)")
-    p.add_argument("--resolution", type=int, default=None, help="short side in pixels (first import only; default 256)")
+    p.add_argument("--pixel-scale", type=int, default=None, help="short side in px the photos are stored, edited and filtered at (first import only; default 256)")
     p.add_argument(
         "--crop", choices=("center", "random", "none"), default=None, help="square crop policy (first import only)"
     )
@@ -126,8 +126,8 @@ def cmd_sources_add(args: argparse.Namespace, store: ProjectStore) -> int:
         print("error: give image folders, zips or files, or --samples", file=sys.stderr)
         return 2
     settings = None
-    if args.resolution or args.crop:
-        settings = sources.SourceSettings(args.resolution or sources.DEFAULT_RESOLUTION, args.crop or "center")
+    if args.pixel_scale or args.crop:
+        settings = sources.SourceSettings(args.pixel_scale or sources.DEFAULT_PIXEL_SCALE, args.crop or "center")
     reports = []
     progress = tqdm_progress()
     if args.samples:

@@ -42,6 +42,11 @@ def register(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("--rank", type=int, default=None, help="one LoRA rank for every layer group")
     p.add_argument("--ranks", default=None, help="per group, e.g. down=4,ds_us=8,transformer=8,up=4")
     p.add_argument("--resume", nargs="?", const="latest", default=None, metavar="RUN", help="resume a run (default: the newest)")
+    p.add_argument(
+        "--preset", default=None,
+        help="training recipe from assets/presets/training.json: quick, standard or quality "
+        "(default: the one suggested for this machine: standard on a GPU, quick on a CPU); flags below override it",
+    )  # fmt: skip
     _train_args(p)
     p.set_defaults(run=cmd_finetune)
 
@@ -54,6 +59,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("name")
     p.add_argument("--budget", type=int, default=60_000, help="maximum trainable LoRA parameters (default 60,000)")
     p.add_argument("--base", type=Path, default=None)
+    p.add_argument("--preset", default=None, help="training recipe of each trial (default: the one suggested for this machine)")
     _train_args(p)
     p.set_defaults(run=cmd_rank_search)
 
@@ -82,7 +88,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 def _train_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("training")
     g.add_argument("--steps", type=int, default=None, help="generator updates")
-    g.add_argument("--resolution", type=int, default=None, help="training crop size (multiple of 8)")
+    g.add_argument("--crop", type=int, default=None, help="training crop size in px (multiple of 8)")
     g.add_argument("--batch-size", type=int, default=None)
     g.add_argument("--lr", type=float, default=None, help="generator learning rate")
     g.add_argument("--seed", type=int, default=None)
@@ -98,6 +104,20 @@ def train_settings(args: argparse.Namespace, **defaults):
     names = {f.name for f in fields(TrainSettings)}
     given = {k: v for k, v in vars(args).items() if k in names and v is not None}
     return TrainSettings(**{**defaults, **given})
+
+
+def preset_settings(project, args: argparse.Namespace):
+    """The preset's settings for this project's pair count and the chosen mode, with any flags on top."""
+    from e2gan import pairs
+    from e2gan.finetune import selected_pair_ids
+    from e2gan.hardware import detect
+    from e2gan.presets import get_preset
+
+    args.preset = args.preset or detect().recommended_preset
+    ids = selected_pair_ids(project)
+    n = len(ids) if ids is not None else len(pairs.usable_pairs(project))
+    preset = get_preset(args.preset).train_settings(n, args.mode)
+    return train_settings(args, **{f: getattr(preset, f) for f in preset.__dataclass_fields__})
 
 
 def lora_settings(args: argparse.Namespace):
@@ -119,8 +139,9 @@ def cmd_train_base(args: argparse.Namespace, store: ProjectStore) -> int:
     from e2gan.teachers.offline import EDITS
 
     preset = base_preset(args.preset) if args.preset else {}
-    recipe = {k: preset[k] for k in ("resolution", "steps", "batch_size", "lr", "checkpoint_every", "sample_every", "seed") if k in preset}
+    recipe = {k: v for k, v in preset.get("train", {}).items()}
     settings = train_settings(args, **recipe)
+    pixel_scale, views = preset.get("pixel_scale", 256), preset.get("views", 1)
     out = args.out or (shipped_base() if args.preset == "shipped" else None)
     if out is None:
         raise ValueError("give --out FOLDER for the base model")
@@ -133,8 +154,8 @@ def cmd_train_base(args: argparse.Namespace, store: ProjectStore) -> int:
         unknown = [c for c in concepts if c not in EDITS]
         if unknown:
             raise ValueError(f"unknown concepts {unknown}; see `e2gan teachers`")
-        data = concept_pairs(concepts, settings.resolution, progress=tqdm_progress())
-    config = GeneratorConfig(resolution=settings.resolution, **({"width": args.width} if args.width else {}))
+        data = concept_pairs(concepts, pixel_scale, views, progress=tqdm_progress())
+    config = GeneratorConfig(pixel_scale=pixel_scale, **({"width": args.width} if args.width else {}))
     result = train_base(data, out, settings, config, progress=tqdm_progress())
     print(f"{result.status}: {result.steps} steps in {result.wall_s:.0f} s → {out}")
     return 0
@@ -153,9 +174,9 @@ def cmd_finetune(args: argparse.Namespace, store: ProjectStore) -> int:
         if args.mode == "lora":
             model = finetune.build_generator("lora", str(finetune.resolve_base(args.base)), lora, 0)
             print(f"LoRA on the crucial layers {lora.ranks}: {trainable_summary(model)}")
-        run = finetune.finetune(
-            project, args.mode, train_settings(args), lora, args.base, progress=tqdm_progress()
-        )
+        settings = preset_settings(project, args)
+        print(f"Preset {args.preset}: {settings.steps} steps on {settings.crop} px crops, batch {settings.batch_size}")
+        run = finetune.finetune(project, args.mode, settings, lora, args.base, progress=tqdm_progress())
     status = run.status
     print(f"Run {run.id}: {status['state']} at step {status['step']}. {status.get('message', '')}")
     if run.result:
@@ -189,7 +210,10 @@ def cmd_rank_search(args: argparse.Namespace, store: ProjectStore) -> int:
     from e2gan.rank_search import search_project
 
     project = store.open(args.name)
-    result = search_project(project, str(resolve_base(args.base)), args.budget, train_settings(args, steps=100), tqdm_progress())
+    args.mode = "lora"
+    settings = preset_settings(project, args)
+    settings.steps = args.steps or 100  # short trials: they rank ranks, they are not the filter
+    result = search_project(project, str(resolve_base(args.base)), args.budget, settings, tqdm_progress())
     for t in result.trials:
         print(f"  {t.ranks}  {t.params:>7,} params  {t.psnr:.2f} dB")
     print(f"Chosen ranks {result.best}; saved in the project for the next fine-tune.")

@@ -50,7 +50,7 @@ def export_filter(
 
     run = get_run(project, run_id, finished=True)
     settings = run.settings
-    resolution = settings["train"]["resolution"]
+    pixel_scale = settings["pixel_scale"]  # the scale it learned: exports run at it too
     steps = ["reference", "onnx"] + [f for f in ("int8", "coreml", "web") if f in formats] + ["report"]
     tracker = Tracker("Exporting", len(steps), progress)
     final = project.exports_dir / f"{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}-{run.id}"
@@ -59,13 +59,13 @@ def export_filter(
     project.set_step("export", "running", f"exporting {run.id}")
 
     model = reference_model(project, run.id)
-    batch = heldout_batch(project, resolution)
+    batch = heldout_batch(project, pixel_scale)
     with torch.no_grad():
         reference = model(torch.from_numpy(batch)).numpy()
     tracker.advance(message="reference")
 
     files, checks, latency, notes = [], [], {}, []
-    fp32 = export_onnx(model, folder / "model.onnx", resolution)
+    fp32 = export_onnx(model, folder / "model.onnx", pixel_scale)
     fp32_session = session(fp32, threads)
     fp32_out = fp32_session.run(None, {INPUT: batch})[0]
     checks.append(parity.compare("ONNX fp32", "PyTorch", fp32_out, reference, max_abs=parity.FP32_MAX_ABS))
@@ -85,7 +85,7 @@ def export_filter(
 
     if "coreml" in formats:
         if coreml.available():
-            ml = coreml.export_coreml(model, folder / "model.mlpackage", resolution)
+            ml = coreml.export_coreml(model, folder / "model.mlpackage", pixel_scale)
             info = coreml.describe(ml)
             files.append({"file": ml.name, "format": "Core ML mlprogram (fp16, iOS 16+)", "bytes": _size(ml)})
             if info["can_predict_here"]:
@@ -99,13 +99,13 @@ def export_filter(
         tracker.advance(message="coreml")
 
     if "web" in formats:
-        site = web.build_web(fp32, folder / "web", f"{project.name} — E2GAN filter", settings["prompt"], resolution)
+        site = web.build_web(fp32, folder / "web", f"{project.name} — E2GAN filter", settings["prompt"], pixel_scale)
         archive = web.zip_folder(site, folder / "web.zip")
         files.append({"file": "web/", "format": f"static web page, onnxruntime-web {web.ORT_WEB_VERSION}", "bytes": _size(site)})
         files.append(_file(archive, "the web page as a zip"))
         tracker.advance(message="web")
 
-    report = _report(project, run, resolution, files, checks, latency, notes)
+    report = _report(project, run, pixel_scale, files, checks, latency, notes)
     atomic.write_json(folder / "report.json", report)
     atomic.write_text(folder / "MODEL_CARD.md", card.model_card(report))
     folder.rename(final)
@@ -130,7 +130,7 @@ def reference_model(project: Project, run_id: str | None = None) -> BakedFilter:
     return BakedFilter(generator, text_function(generator)([run.settings["prompt"]])).eval()
 
 
-def heldout_batch(project: Project, resolution: int, limit: int = 16) -> np.ndarray:
+def heldout_batch(project: Project, pixel_scale: int, limit: int = 16) -> np.ndarray:
     """Photos the filter did not train on (all photos if every one trained), float32 (N, 3, R, R) in [0, 1]."""
     from e2gan.finetune import selected_pair_ids
 
@@ -141,7 +141,7 @@ def heldout_batch(project: Project, resolution: int, limit: int = 16) -> np.ndar
         raise ValueError("the project has no photos to verify the export on")
     out = []
     for e in held[:limit]:
-        img = images.normalise(images.load_rgb(project.sources_dir / e["file"]), resolution, "center")
+        img = images.normalise(images.load_rgb(project.sources_dir / e["file"]), pixel_scale, "center")
         out.append(np.asarray(img, np.float32).transpose(2, 0, 1) / 255.0)
     return np.ascontiguousarray(np.stack(out))
 
@@ -159,7 +159,7 @@ def _size(path: Path) -> int:
     return path.stat().st_size if path.is_file() else sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def _report(project, run, resolution, files, checks, latency, notes) -> dict:
+def _report(project, run, pixel_scale, files, checks, latency, notes) -> dict:
     from e2gan.hardware import detect
 
     s = run.settings
@@ -180,7 +180,7 @@ def _report(project, run, resolution, files, checks, latency, notes) -> dict:
         "training": {**s["train"], "mode": s["mode"], "base": s["base"], "lora": s["lora"]},
         "fit": {k: v for k, v in run.result.items() if k.startswith("fit_")},
         "quality": run.evaluation,
-        "resolution": resolution,
+        "pixel_scale": pixel_scale,
         "files": files,
         "parity": [c.to_dict() for c in checks],
         "latency_ms": {k: round(v, 2) for k, v in latency.items()},

@@ -19,7 +19,7 @@ def model_card(report: dict) -> str:
         f"- Data: {r['data']['sources']} source photos → {r['data']['pairs']} teacher pairs → "
         f"{r['data']['trained_on']} used for training ({r['data']['rejected']} rejected by hand).",
         f"- Training: {train.get('mode', '?')} from base `{train.get('base') or 'none'}`, {train.get('steps', '?')} steps "
-        f"at {train.get('resolution', '?')} px, learning rate {train.get('lr', '?')}, seed {train.get('seed', '?')}.",
+        f"on {train.get('crop', '?')} px crops, learning rate {train.get('lr', '?')}, seed {train.get('seed', '?')}.",
     ]
     if train.get("lora"):
         lines.append(f"- LoRA ranks per layer group: `{train['lora']['ranks']}`")
@@ -43,7 +43,7 @@ def model_card(report: dict) -> str:
     for p in r["parity"]:
         lines.append(f"| {p['name']} | {p['reference']} | {p['max_abs']:.2e} | {p['psnr']:.1f} | {p['threshold']} | {'✅' if p['passed'] else '❌'} |")
     if r.get("latency_ms"):
-        lines += ["", f"## Measured latency ({r['machine']}, batch 1, {r['resolution']} px)", ""]
+        lines += ["", f"## Measured latency ({r['machine']}, batch 1, {r['pixel_scale']} px)", ""]
         lines += [f"- {name}: {ms:.1f} ms ({1000 / ms:.1f} fps)" for name, ms in r["latency_ms"].items()]
     if r.get("notes"):
         lines += ["", "## Notes", ""] + [f"- {n}" for n in r["notes"]]

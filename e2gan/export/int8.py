@@ -43,7 +43,9 @@ def quantize(fp32_path: str | Path, int8_path: str | Path, calibration: np.ndarr
     int8_path = Path(int8_path)
     with tempfile.TemporaryDirectory() as tmp:
         pre = Path(tmp) / "pre.onnx"
-        quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=False)
+        # auto_merge: the skip concatenates an up-sampled tensor with the stem's, whose symbolic sizes only
+        # merge once the inference is allowed to equate them
+        quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=False, auto_merge=True)
         convs = [n.name for n in onnx.load(str(pre)).graph.node if n.op_type == "Conv"]
         with atomic.atomic_path(int8_path) as out:
             quantize_static(

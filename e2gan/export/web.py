@@ -2,7 +2,7 @@
 
     web/index.html, app.js        the page (assets/web): camera → model → canvas, fps, before/after, flip
     web/model.onnx                the verified fp32 export
-    web/config.json               title, prompt, resolution
+    web/config.json               title, prompt, pixel_scale (short side the filter runs at)
     web/ort.wasm.min.js, ort-wasm-simd-threaded.{mjs,wasm}   onnxruntime-web's runtime
 
 The runtime files come from the npm registry (`onnxruntime-web`, pinned) when a build first needs them; the
@@ -90,7 +90,7 @@ def _npm_pack(version: str, error: Exception) -> bytes:
         return next(Path(tmp).glob("*.tgz")).read_bytes()
 
 
-def build_web(onnx_path: str | Path, out: str | Path, title: str, prompt: str, resolution: int) -> Path:
+def build_web(onnx_path: str | Path, out: str | Path, title: str, prompt: str, pixel_scale: int) -> Path:
     """Assemble the static page in `out` (replaced if it exists)."""
     out = Path(out)
     runtime = runtime_dir()
@@ -100,7 +100,7 @@ def build_web(onnx_path: str | Path, out: str | Path, title: str, prompt: str, r
     for name in RUNTIME_FILES:
         shutil.copy2(runtime / name, staging / name)
     shutil.copy2(onnx_path, staging / "model.onnx")
-    config = {"title": title, "prompt": prompt, "resolution": resolution, "model": "model.onnx", "ort_web": ORT_WEB_VERSION}
+    config = {"title": title, "prompt": prompt, "pixel_scale": pixel_scale, "model": "model.onnx", "ort_web": ORT_WEB_VERSION}
     (staging / "config.json").write_text(json.dumps(config, indent=2))
     if out.exists():
         shutil.rmtree(out)

@@ -65,12 +65,12 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
         n = _training_pairs(project)
         if not n:
             return hw_text, "No training pairs yet: generate them in **Teach** (and curate them in **Curate**).", ""
-        rows = ["| preset | resolution | steps | time | memory |", "|---|---|---|---|---|"]
+        rows = ["| preset | crops | steps | time | memory |", "|---|---|---|---|---|"]
         for p in presets.values():
             e = estimate(p, n, mode=mode_v or "lora")
             from e2gan.progress import format_duration
 
-            rows.append(f"| {'**' + p.title + '**' if p.name == preset_v else p.title} | {p.resolution} px | {e.steps} | ~{format_duration(e.seconds)} | ~{e.memory_mb:.0f} MB |")
+            rows.append(f"| {'**' + p.title + '**' if p.name == preset_v else p.title} | {p.crop} px | {e.steps} | ~{format_duration(e.seconds)} | ~{e.memory_mb:.0f} MB |")
         table = f"Training on **{n} pairs** ({mode_v}). Estimates measured on this machine:\n\n" + "\n".join(rows)
         return hw_text, table, _layers_text(project, mode_v, base_v)
 
@@ -107,7 +107,7 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
         n = _training_pairs(project)
         if not n:
             raise gr.Error("No training pairs yet: generate them in the Teach tab first.")
-        settings = get_preset(preset_v).train_settings(n)
+        settings = get_preset(preset_v).train_settings(n, mode_v)
         try:
             base_dir = str(finetune.resolve_base(base_v or None)) if mode_v in ("lora", "full") else None
             studio.jobs.start(
@@ -116,7 +116,7 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
             )  # fmt: skip
         except (Busy, FileNotFoundError, ValueError) as e:
             raise gr.Error(str(e)) from None
-        return f"Started: {settings.steps} steps at {settings.resolution} px."
+        return f"Started: {settings.steps} steps on {settings.crop} px crops."
 
     def on_resume(name):
         project = _require(studio, name)
@@ -185,7 +185,8 @@ def _layers_text(project, mode: str, base: str) -> str:
         return f"⚠️ {e}"
     rows = ["| layer group | layers | LoRA rank |", "|---|---|---|"]
     rows += [f"| {g} | {', '.join(f'`{n}`' for n in layers)} | {ranks.get(g, 0)} |" for g, layers in LAYER_GROUPS.items()]
-    rows.append("| ResBlocks (`res_in`, `res_out`), norms | frozen | — |")
+    rows.append("| every bias, every norm's scale and shift | train (the colour knobs) | — |")
+    rows.append("| ResBlock weights (`res_in`, `res_out`) | frozen | — |")
     return f"**LoRA on the crucial layers:** {trainable_summary(model)}.\n\n" + "\n".join(rows)
 
 

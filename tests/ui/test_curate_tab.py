@@ -29,7 +29,7 @@ def set_k(page, k: int) -> None:
 def test_move_k_updates_map_and_selection(studio_server, page):
     store = ProjectStore(studio_server.projects)
     project = store.create("curated", "make it a cartoon")
-    sources.add_samples(project, settings=sources.SourceSettings(resolution=64))
+    sources.add_samples(project, settings=sources.SourceSettings(pixel_scale=64))
     distill(project, offline_spec("cartoon"))
     n = len(sources.list_sources(project))
 

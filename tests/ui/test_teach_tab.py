@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 def test_generate_and_reject_pairs(studio_server, page):
     store = ProjectStore(studio_server.projects)
     project = store.create("sketchy", "make it a pencil sketch")
-    sources.add_samples(project, settings=sources.SourceSettings(resolution=64))
+    sources.add_samples(project, settings=sources.SourceSettings(pixel_scale=64))
     n = len(sources.list_sources(project))
 
     page.goto(studio_server.url, wait_until="load")

@@ -24,7 +24,7 @@ def ready_project(tmp_path):
     """Pairs and a curated set of 6: the Quick preset then trains 120 steps."""
     store = ProjectStore(tmp_path / "projects")
     project = store.create("sketch", "make it a pencil sketch")
-    sources.add_samples(project, settings=sources.SourceSettings(resolution=128))
+    sources.add_samples(project, settings=sources.SourceSettings(pixel_scale=128))
     distill(project, offline_spec("pencil_sketch"))
     curate(project, CurateSettings(k=6))
     return project

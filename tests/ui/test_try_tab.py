@@ -33,5 +33,21 @@ def test_fake_webcam_streams_through_the_filter(trained_project, page, tmp_path)
             "() => { const i = document.querySelector('#try-output img'); return i && i.naturalWidth ? [i.naturalWidth, i.naturalHeight] : null; }"
         ).json_value()
         assert size[0] > size[1]  # before | after, side by side
+        # the filtered half is not the camera half: compare them pixel by pixel in the page
+        difference = page.evaluate(
+            """() => {
+                const img = document.querySelector('#try-output img');
+                const c = document.createElement('canvas');
+                c.width = img.naturalWidth; c.height = img.naturalHeight;
+                const g = c.getContext('2d');
+                g.drawImage(img, 0, 0);
+                const half = Math.floor(c.width / 2);
+                const a = g.getImageData(0, 0, half, c.height).data, b = g.getImageData(c.width - half, 0, half, c.height).data;
+                let sum = 0;
+                for (let i = 0; i < a.length; i += 4) sum += Math.abs(a[i] - b[i]) + Math.abs(a[i + 1] - b[i + 1]) + Math.abs(a[i + 2] - b[i + 2]);
+                return sum / (a.length / 4) / 3;
+            }"""
+        )
+        assert difference > 4  # mean absolute difference per channel, 0–255
     finally:
         server.stop()

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.browser
 def busy_studio(tmp_path):
     store = ProjectStore(tmp_path / "projects")
     project = store.create("load", "make it a pencil sketch")
-    sources.add_samples(project, settings=sources.SourceSettings(resolution=128))
+    sources.add_samples(project, settings=sources.SourceSettings(pixel_scale=128))
     distill(project, offline_spec("pencil_sketch"))
     store.create("another", "make it night time")
     server = StudioServer(store.root, tmp_path / "studio.log").start()

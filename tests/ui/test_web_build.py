@@ -21,6 +21,8 @@ def test_web_build_filters_the_camera_and_matches_onnxruntime(trained_project, p
     shutil.copytree(result.folder / "web", site)
     probe = (heldout_batch(trained_project, 64)[0].transpose(1, 2, 0) * 255).round().astype(np.uint8)
     Image.fromarray(probe).save(site / "probe.png")
+    camera = np.asarray(Image.fromarray(probe).resize((160, 128), Image.Resampling.BICUBIC))  # a frame bigger than the pixel scale
+    Image.fromarray(camera).save(site / "camera.png")
 
     server = PhoneServer(site, host="127.0.0.1", tls=False).start()  # localhost counts as a secure context
     try:
@@ -32,6 +34,7 @@ def test_web_build_filters_the_camera_and_matches_onnxruntime(trained_project, p
         page.locator("#toggle").click()
         assert page.locator("#toggle").inner_text() == "Before"
         web_out = np.array(page.evaluate("() => window.e2gan.runImage('probe.png')"), dtype=np.float32)
+        web_frame = np.array(page.evaluate("() => window.e2gan.filterImage('camera.png')"), dtype=np.float32)
     finally:
         server.stop()
 
@@ -39,3 +42,10 @@ def test_web_build_filters_the_camera_and_matches_onnxruntime(trained_project, p
     expected = session(result.folder / "model.onnx").run(None, {"image": np.ascontiguousarray(x)})[0].ravel()
     assert web_out.shape == expected.shape
     assert np.abs(web_out - expected).max() < 1e-3
+
+    # the page's camera path (network at the pixel scale, composed at full size) is the runtime's
+    from e2gan.runtime import OnnxFilter
+
+    expected_frame = OnnxFilter(result.folder / "model.onnx", 64)(camera).astype(np.float32)
+    web_frame = web_frame.reshape(camera.shape[0], camera.shape[1], 4)[..., :3]
+    assert np.abs(web_frame - expected_frame).mean() < 3  # the browser's and OpenCV's down-scaling differ a little

@@ -1,0 +1,148 @@
+"""Ablation: what each design and recipe choice is worth, on the quality benchmark's held-out photos.
+
+Every variant changes one thing against a reference and trains for the same number of steps with several
+seeds on each held-out concept; the table gives held-out PSNR (mean ± sd over seeds) through the runtime.
+Two families:
+
+- architecture (from scratch, so the base's training does not favour one layout): the generator as it
+  ships against the same network blinded the way v1 was (instance norm after the stem, no full-resolution
+  skip, no raw pixels at the output), and against a residual output (tanh(Δ + atanh(image))). Blinding is
+  done by feeding zeros where the skip and the pixels enter, which is exactly a network without those inputs.
+- recipe (base + LoRA from the shipped base, the Quick preset): edge loss, norms and biases, moving
+  average, learning rate, an adversarial phase after a regression warm-up, batches of small crops, bf16.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from benchmarks.quality import judging_crops, runner_for, score, training_pairs, _teach
+from benchmarks.report import machine, publish, table
+from e2gan.base_model import base_preset
+from e2gan.finetune import build_generator, shipped_base, text_function
+from e2gan.lora import LoraSettings, apply_lora
+from e2gan.models.generator import Generator, GeneratorConfig
+from e2gan.presets import get_preset
+from e2gan.train import Trainer
+
+
+class Blind(Generator):
+    """v1's blind spot: a normalised stem, no full-resolution skip, no raw pixels at the output."""
+
+    def __init__(self, config=None):
+        super().__init__(config)
+        self.stem.norm = nn.InstanceNorm2d(self.config.width, affine=True)
+
+    def forward(self, image, text, text_mask=None):
+        full = self.stem(image)
+        x = self.ds(self.res_in(self.down2(self.down1(full))))
+        x = self.res_out(self.us(self.transformer(x, text, text_mask)))
+        x = self.up2(self.up1(x), skip=torch.zeros_like(full))
+        return torch.tanh(self.head(F.relu(self.fuse(torch.cat([x, torch.zeros_like(image)], dim=1)))))
+
+
+class Residual(Generator):
+    """The output as a change of the input: tanh(Δ + atanh(image))."""
+
+    def forward(self, image, text, text_mask=None):
+        delta = torch.atanh(super().forward(image, text, text_mask).clamp(-0.999, 0.999))
+        return torch.tanh(delta + torch.atanh(image.clamp(-0.99, 0.99)))
+
+
+@dataclass
+class Variant:
+    title: str
+    mode: str = "lora"  # lora (from the shipped base) | scratch
+    network: type = Generator  # for scratch variants
+    settings: dict = field(default_factory=dict)  # TrainSettings overrides on top of the Quick preset
+    lora: dict = field(default_factory=dict)  # LoraSettings overrides
+
+
+VARIANTS = {
+    "arch": Variant("generator as shipped (from scratch)", "scratch"),
+    "arch-blind": Variant("v1's blind layout: normed stem, no skip, no raw pixels (from scratch)", "scratch", Blind),
+    "arch-residual": Variant("residual output tanh(Δ + atanh(image)) (from scratch)", "scratch", Residual),
+    "recipe": Variant("base + LoRA, Quick preset as shipped"),
+    "no-edge": Variant("… without the edge loss", settings={"edge_weight": 0.0}),
+    "lora-only": Variant("… LoRA alone (norms and biases frozen)", lora={"norms_and_biases": False}),
+    "no-ema": Variant("… keeping the last weights (no moving average)", settings={"ema": 0.0}),
+    "lr-half": Variant("… half the learning rate", settings={"lr_scale": 0.5}),
+    "lr-double": Variant("… twice the learning rate", settings={"lr_scale": 2.0}),
+    "gan": Variant("… adversarial term after a 50% regression warm-up", settings={"gan_from": 0.5}),
+    "one-crop": Variant("… one 256 px crop per step instead of four 128 px crops (same pixels)", settings={"crop": 256, "batch_size": 1}),
+    "bf16": Variant("… bf16 autocast on the CPU", settings={"precision": "bf16"}),
+}
+
+
+def train_variant(v: Variant, data, crops, targets, steps: int, seed: int, base: Path) -> float:
+    preset = get_preset("quick")
+    overrides = dict(v.settings)
+    scale = overrides.pop("lr_scale", 1.0)
+    settings = preset.train_settings(len(data), v.mode, steps=steps, seed=seed, checkpoint_every=10**9, sample_every=10**9, **overrides)
+    settings.lr *= scale
+    torch.manual_seed(seed)
+    if v.mode == "scratch":
+        generator = v.network(GeneratorConfig())
+    else:
+        generator = apply_lora(build_generator("full", str(base), None, seed), LoraSettings(**v.lora), copy_base=False)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(generator, data, text_function(generator), settings, Path(tmp))
+        trainer.fit()
+    with torch.no_grad():
+        runner = runner_for(trainer.generator.cpu().eval(), data.prompts[0], 256)
+        return score([runner(c) for c in crops], targets)["psnr"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--concepts", default=None)
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--base", type=Path, default=None)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--name", default="ablation", help="results name (one BENCHMARKS.md section per name)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    names = args.variants.split(",")
+    concepts = args.concepts.split(",") if args.concepts else base_preset("shipped")["held_out"]
+    if args.quick:
+        concepts, args.steps, args.seeds = concepts[:1], 2, 1
+    info, base, crops = machine(), args.base or shipped_base(), judging_crops()
+    scores: dict[str, dict[str, list[float]]] = {n: {} for n in names}
+    for concept in concepts:
+        data = training_pairs(concept)
+        targets = [t.permute(1, 2, 0).numpy() for t in _teach(concept, crops, seed=0).targets]
+        for name in names:
+            runs = [train_variant(VARIANTS[name], data, crops, targets, args.steps, s, base) for s in range(args.seeds)]
+            scores[name][concept] = runs
+            print(f"{name} {concept}: {np.mean(runs):.2f} ± {np.std(runs):.2f}", flush=True)
+    rows = []
+    for name in names:
+        per = scores[name]
+        seed_means = [np.mean([per[c][s] for c in concepts]) for s in range(args.seeds)]
+        rows.append([f"`{name}` {VARIANTS[name].title}", *[f"{np.mean(per[c]):.2f} ± {np.std(per[c]):.2f}" for c in concepts],
+                     f"{np.mean(seed_means):.2f} ± {np.std(seed_means):.2f}"])  # fmt: skip
+    body = (
+        f"{args.steps} steps per run, {args.seeds} seeds, held-out PSNR (dB) through the runtime on the quality "
+        f"benchmark's crops; mean ± sd over seeds.\n\n" + table(["variant", *concepts, "mean"], rows)
+    )
+    if args.quick:
+        print(body)
+        return
+    command = f"python -m benchmarks.ablation --variants {args.variants} --steps {args.steps} --seeds {args.seeds}"
+    publish(args.name, command, info, body, {"scores": scores})
+
+
+if __name__ == "__main__":
+    main()
