@@ -263,6 +263,8 @@ def main() -> None:
     info = machine()
     base = args.base or shipped_base()
     crops = judging_crops()
+    command = f"python -m benchmarks.quality --arms {args.arms} --seeds {args.seeds}" + (f" --steps {args.steps}" if args.steps else "")
+    done = Progress.open(command, args.quick)
     results, curves = {}, {}
     for concept in concepts:
         data = training_pairs(concept)
@@ -272,21 +274,71 @@ def main() -> None:
         for arm in arms:
             runs = []
             for seed in range(args.seeds):
-                r = train_arm(arm, data, crops, targets, seed, base, args.steps, args.every)
-                runs.append({**r.scores, "camera": r.camera, "wall_s": r.wall_s, "steps": r.steps, "train_flops": r.train_flops, "curve": r.curve})
-                shown.setdefault(arm, r.outputs)
-                print(f"{concept} {arm} seed {seed}: {r.scores['psnr']:.2f} dB in {r.wall_s:.0f} s ({r.steps} steps)", flush=True)
+                run = done.get(concept, arm, seed)
+                if run is None:
+                    r = train_arm(arm, data, crops, targets, seed, base, args.steps, args.every)
+                    run = {**r.scores, "camera": r.camera, "wall_s": r.wall_s, "steps": r.steps, "train_flops": r.train_flops, "curve": r.curve}
+                    done.put(concept, arm, seed, run, r.outputs if seed == 0 else None)
+                    print(f"{concept} {arm} seed {seed}: {r.scores['psnr']:.2f} dB in {r.wall_s:.0f} s ({r.steps} steps)", flush=True)
+                runs.append(run)
             results[concept][arm] = runs
+            shown[arm] = done.outputs(concept, arm)
             curves[f"{concept} · {arm}"] = [(p[1], p[2]) for p in runs[0]["curve"]]
         if not args.quick:
             grid(crops, targets, shown).save(RESULTS / f"quality_{concept}.jpg", quality=90)
     body = render(results, arms, args.seeds)
-    command = f"python -m benchmarks.quality --arms {args.arms} --seeds {args.seeds}" + (f" --steps {args.steps}" if args.steps else "")
     if args.quick:
         print(body)
         return
     line_chart(curves, "held-out PSNR over training time (seed 0)", "training seconds", "PSNR dB").save(RESULTS / "quality_curves.png")
     publish("quality", command, info, body + "\n\n![curves](benchmarks/results/quality_curves.png)", {"results": results})
+    done.finish()
+
+
+class Progress:
+    """Finished runs of an unfinished benchmark (results/quality.partial/), so a stopped run resumes: each
+    run's scores and its seed-0 outputs (for the grids) are written as soon as it ends."""
+
+    def __init__(self, folder: Path | None, command: str):
+        self.folder, self.command = folder, command
+        self.runs: dict[str, dict] = {}
+        self.shown: dict[tuple[str, str], list[np.ndarray]] = {}  # seed-0 outputs made by this process
+        if folder is not None and (folder / "runs.json").exists():
+            saved = json.loads((folder / "runs.json").read_text())
+            self.runs = saved["runs"] if saved.get("command") == command else {}
+
+    @classmethod
+    def open(cls, command: str, quick: bool) -> "Progress":
+        return cls(None if quick else RESULTS / "quality.partial", command)
+
+    def get(self, concept: str, arm: str, seed: int) -> dict | None:
+        return self.runs.get(f"{concept}/{arm}/{seed}")
+
+    def put(self, concept: str, arm: str, seed: int, run: dict, outputs: list[np.ndarray] | None) -> None:
+        self.runs[f"{concept}/{arm}/{seed}"] = run
+        if outputs is not None:
+            self.shown[(concept, arm)] = outputs
+        if self.folder is None:
+            return
+        from e2gan import atomic
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if outputs is not None:
+            strip = Image.fromarray(np.concatenate(outputs, axis=1))
+            atomic.write_with(self.folder / f"{concept}_{arm}.png", lambda f: strip.save(f, format="PNG"))
+        atomic.write_json(self.folder / "runs.json", {"command": self.command, "runs": self.runs})
+
+    def outputs(self, concept: str, arm: str) -> list[np.ndarray]:
+        if (concept, arm) in self.shown:
+            return self.shown[(concept, arm)]
+        strip = np.asarray(Image.open(self.folder / f"{concept}_{arm}.png").convert("RGB"))
+        return list(np.split(strip, strip.shape[1] // strip.shape[0], axis=1))
+
+    def finish(self) -> None:
+        import shutil
+
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ def test_prompt_to_phone_in_the_browser(studio_server, page):
     # 2. Teach: a built-in teacher suggested by the prompt, pairs for every photo
     tab(page, "Teach")
     page.locator("#suggest-teacher").click()
-    expect(page.locator("#teach-note")).to_contain_text("Cartoon")
+    expect(page.locator("#teach-note")).to_contain_text("Cartoon", timeout=120_000)  # matching by meaning loads the text encoder
     page.locator("#generate-pairs").click()
     expect(page.locator("#pairs-info")).to_contain_text(f"{n} pairs ready", timeout=180_000)
     shoot(page, "2-teach")
