@@ -15,6 +15,7 @@ Two families:
 from __future__ import annotations
 
 import argparse
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmarks.quality import judging_crops, runner_for, score, training_pairs, _teach
+from benchmarks.quality import judging_crops, runner_for, score, training_pairs, teacher_edits
 from benchmarks.report import machine, publish, table
 from e2gan.base_model import base_preset
 from e2gan.finetune import build_generator, shipped_base, text_function
@@ -92,8 +93,6 @@ def train_variant(v: Variant, data, crops, targets, steps: int, seed: int, base:
         generator = v.network(GeneratorConfig())
     else:
         generator = apply_lora(build_generator("full", str(base), None, seed), LoraSettings(**v.lora), copy_base=False)
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(generator, data, text_function(generator), settings, Path(tmp))
         trainer.fit()
@@ -122,7 +121,7 @@ def main() -> None:
     scores: dict[str, dict[str, list[float]]] = {n: {} for n in names}
     for concept in concepts:
         data = training_pairs(concept)
-        targets = [t.permute(1, 2, 0).numpy() for t in _teach(concept, crops, seed=0).targets]
+        targets = teacher_edits(concept, crops, seed=0)
         for name in names:
             runs = [train_variant(VARIANTS[name], data, crops, targets, args.steps, s, base) for s in range(args.seeds)]
             scores[name][concept] = runs

@@ -20,7 +20,7 @@ import torch
 import numpy as np
 from PIL import Image
 
-from benchmarks.quality import _teach, judging_crops, runner_for, score, training_pairs
+from benchmarks.quality import judging_crops, runner_for, score, teacher_edits, training_pairs
 from benchmarks.report import machine, table
 from e2gan.base_model import base_preset
 from e2gan.colour_lookup import ColourLookup
@@ -35,7 +35,7 @@ def judge(generator, concepts: list[str], crops, pixel_scale: int) -> list[list]
     for key in concepts:
         pairs = training_pairs(key, pixel_scale)
         lookup = ColourLookup.fit([s.permute(1, 2, 0).numpy() for s in pairs.sources], [t.permute(1, 2, 0).numpy() for t in pairs.targets])
-        targets = [t.permute(1, 2, 0).numpy() for t in _teach(key, crops, seed=0).targets]
+        targets = teacher_edits(key, crops, seed=0)
         runner = runner_for(generator, EDITS[key].prompt, pixel_scale)
         base, nothing = score([runner(c) for c in crops], targets), score(crops, targets)
         floor = score([lookup(c) for c in crops], targets)
@@ -51,7 +51,7 @@ def sample_grid(generator, concepts: list[str], crops, pixel_scale: int, photos:
     for key in concepts:
         runner = runner_for(generator, EDITS[key].prompt, pixel_scale)
         shown = crops[: 2 * photos : 2]
-        targets = [t.permute(1, 2, 0).numpy() for t in _teach(key, shown, seed=0).targets]
+        targets = teacher_edits(key, shown, seed=0)
         cols += [np.concatenate([c, t, runner(c)], axis=0) for c, t in zip(shown, targets)]
     picture = Image.fromarray(np.concatenate(cols, axis=1))
     return picture.resize((picture.width * 96 // pixel_scale, picture.height * 96 // pixel_scale), Image.Resampling.LANCZOS)

@@ -71,7 +71,8 @@ TITLES = {
 def training_pairs(concept: str, pixel_scale: int = PIXEL_SCALE) -> PairData:
     """The teacher's pairs over the sample set, stored as a project stores them (centre square)."""
     photos = [images.normalise(images.decode_image(load())[0], pixel_scale, "center") for _, load in samples.iter_samples()]
-    return _teach(concept, photos, seed=0)
+    edited = teacher_edits(concept, photos, seed=0)
+    return PairData.from_arrays([np.asarray(p) for p in photos], edited, [EDITS[concept].prompt] * len(photos))
 
 
 def judging_crops(pixel_scale: int = PIXEL_SCALE) -> list[np.ndarray]:
@@ -86,12 +87,12 @@ def judging_crops(pixel_scale: int = PIXEL_SCALE) -> list[np.ndarray]:
     return [np.ascontiguousarray(c) for c in crops]
 
 
-def _teach(concept: str, photos: list, seed: int) -> PairData:
+def teacher_edits(concept: str, photos: list, seed: int) -> list[np.ndarray]:
+    """The built-in teacher's edit of each photo (uint8 arrays or PIL images), as uint8 (H, W, 3) arrays."""
     teacher = make_teacher(offline_spec(concept))
     prompt = EDITS[concept].prompt
     photos = [p if isinstance(p, Image.Image) else Image.fromarray(p) for p in photos]
-    edited = [np.asarray(teacher.edit([p], prompt, [pair_seed(seed, f"{concept}:{i}")])[0]) for i, p in enumerate(photos)]
-    return PairData.from_arrays([np.asarray(p) for p in photos], edited, [prompt] * len(photos))
+    return [np.asarray(teacher.edit([p], prompt, [pair_seed(seed, f"{concept}:{i}")])[0]) for i, p in enumerate(photos)]
 
 
 # -- judging ------------------------------------------------------------------------------------------
@@ -186,8 +187,7 @@ def reference_rows(concept: str, data: PairData, crops, targets) -> dict[str, di
     srcs = [s.permute(1, 2, 0).numpy() for s in data.sources]
     tgts = [t.permute(1, 2, 0).numpy() for t in data.targets]
     lookup = ColourLookup.fit(srcs, tgts)
-    again = _teach(concept, crops, seed=1)
-    other = [t.permute(1, 2, 0).numpy() for t in again.targets]
+    other = teacher_edits(concept, crops, seed=1)
     return {"nothing": score(crops, targets), "ceiling": score(other, targets), "lookup": score([lookup(c) for c in crops], targets)}
 
 
@@ -268,7 +268,7 @@ def main() -> None:
     results, curves = {}, {}
     for concept in concepts:
         data = training_pairs(concept)
-        targets = [t.permute(1, 2, 0).numpy() for t in _teach(concept, crops, seed=0).targets]
+        targets = teacher_edits(concept, crops, seed=0)
         results[concept] = {"crops": len(crops), **reference_rows(concept, data, crops, targets)}
         shown = {}
         for arm in arms:
