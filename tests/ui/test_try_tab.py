@@ -29,14 +29,12 @@ def test_fake_webcam_streams_through_the_filter(trained_project, page, tmp_path)
             arg=first,
             timeout=30_000,
         )
-        size = page.wait_for_function(
-            "() => { const i = document.querySelector('#try-output img'); return i && i.naturalWidth ? [i.naturalWidth, i.naturalHeight] : null; }"
-        ).json_value()
-        assert size[0] > size[1]  # before | after, side by side
-        # the filtered half is not the camera half: compare them pixel by pixel in the page
-        difference = page.evaluate(
-            """() => {
-                const img = document.querySelector('#try-output img');
+        # one frame, decoded on its own: the streamed <img> may be swapped for the next frame at any moment
+        width, height, difference = page.evaluate(
+            """async () => {
+                const img = new Image();
+                img.src = document.querySelector('#try-output img').src;
+                await img.decode();
                 const c = document.createElement('canvas');
                 c.width = img.naturalWidth; c.height = img.naturalHeight;
                 const g = c.getContext('2d');
@@ -45,9 +43,10 @@ def test_fake_webcam_streams_through_the_filter(trained_project, page, tmp_path)
                 const a = g.getImageData(0, 0, half, c.height).data, b = g.getImageData(c.width - half, 0, half, c.height).data;
                 let sum = 0;
                 for (let i = 0; i < a.length; i += 4) sum += Math.abs(a[i] - b[i]) + Math.abs(a[i + 1] - b[i + 1]) + Math.abs(a[i + 2] - b[i + 2]);
-                return sum / (a.length / 4) / 3;
+                return [c.width, c.height, sum / (a.length / 4) / 3];
             }"""
         )
+        assert width > height  # before | after, side by side
         assert difference > 4  # mean absolute difference per channel, 0–255
     finally:
         server.stop()
