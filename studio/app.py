@@ -43,7 +43,7 @@ def build_app(store: ProjectStore) -> gr.Blocks:
                 try_tab.build(studio, bar, tab)
             with gr.Tab("6 · Export", id="export"):
                 export_tab.build(studio, bar)
-        app.load(lambda: project_bar.on_page_load(studio), None, [bar.project], api_name=False)
+        app.load(lambda: project_bar.on_page_load(studio, bar), None, [bar.project, *bar.controls], api_name=False)
     return app
 
 

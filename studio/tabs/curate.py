@@ -139,7 +139,7 @@ def build(studio: Studio, bar: ProjectBar, tab: gr.Tab) -> None:
     for button, action in ((include, "include"), (exclude, "exclude"), (clear, "clear")):
         button.click(manual(action), [bar.project, targets, k, method, embedder], outputs)
     tab.select(view, [bar.project], [k, method, plot, summary, gallery, bar.status])  # the map only when looked at
-    bar.project.change(lambda _: (None, "Open this tab again or press **Curate** to map this project's pairs.", []), [bar.project], [plot, summary, gallery], api_name=False)
+    bar.on_open(lambda _: (None, "Open this tab again or press **Curate** to map this project's pairs.", []), [bar.opened], [plot, summary, gallery])
 
 
 def _summary(result, n: int, chosen: int) -> str:

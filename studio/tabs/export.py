@@ -96,4 +96,4 @@ def build(studio: Studio, bar) -> None:
     run.click(on_export, [bar.project, formats], [summary, parity_table, downloads, card, bar.status], api_name="export")
     serve.click(on_serve, [bar.project], [qr, url])
     stop.click(on_stop, None, [qr, url])
-    bar.project.change(view, [bar.project], [summary, parity_table, downloads, card], api_name=False)
+    bar.on_open(view, [bar.opened], [summary, parity_table, downloads, card])

@@ -111,7 +111,7 @@ def build(studio: Studio, bar: ProjectBar) -> None:
     add_path.click(on_path, [bar.project, path], import_outputs, api_name="add_path")
     save_prompt.click(on_save_prompt, [bar.project, prompt], [bar.message, bar.status], api_name="save_prompt")
     prompt.submit(on_save_prompt, [bar.project, prompt], [bar.message, bar.status])
-    bar.project.change(view, [bar.project], view_outputs, api_name=False)
+    bar.on_open(view, [bar.opened], view_outputs)
 
 
 def _counts_text(n: int) -> str:

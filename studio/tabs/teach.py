@@ -176,7 +176,7 @@ def build(studio: Studio, bar: ProjectBar) -> None:
     gallery.select(on_select_pair, [bar.project], [selected])
     reject.click(lambda n, p: on_review(n, p, True), [bar.project, selected], [gallery, pairs_info, bar.status])
     restore.click(lambda n, p: on_review(n, p, False), [bar.project, selected], [gallery, pairs_info, bar.status])
-    bar.project.change(view, [bar.project], setting_inputs + [seed, gallery, pairs_info, note], api_name=False)
+    bar.on_open(view, [bar.opened], setting_inputs + [seed, gallery, pairs_info, note])
 
 
 def _require(studio: Studio, name):

@@ -150,8 +150,8 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
     for control in (preset, mode, base):
         control.change(plan, plan_inputs, plan_outputs, show_progress="minimal")
     tab.select(plan, plan_inputs, plan_outputs)  # estimates are measured when the tab is first opened
-    bar.project.change(plan, plan_inputs, plan_outputs, api_name=False)
-    bar.project.change(lambda n: refresh(n, {}), [bar.project], refresh_outputs, api_name=False)
+    bar.on_open(plan, plan_inputs, plan_outputs)
+    bar.on_open(lambda n: refresh(n, {}), [bar.opened], refresh_outputs)
 
 
 def _require(studio: Studio, name):
