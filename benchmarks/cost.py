@@ -108,7 +108,7 @@ def main() -> None:
         return rerender()
     torch.set_num_threads(args.threads)
     concepts = HELD_OUT[:1] if args.quick else HELD_OUT
-    steps, res, every = (20, 64, 10) if args.quick else (args.steps, args.resolution, args.every)
+    steps, res, every = (8, 32, 4) if args.quick else (args.steps, args.resolution, args.every)
     info = machine()
     results = run(concepts, steps, res, every, args.k)
     report(results, concepts, steps, res, every, args.k, args.target, info, args.quick)

@@ -162,10 +162,10 @@ class ArmRun:
     outputs: list = field(default_factory=list)
 
 
-def train_arm(arm: str, data: PairData, crops, targets, seed: int, base: Path, steps: int | None, every: int) -> ArmRun:
+def train_arm(arm: str, data: PairData, crops, targets, seed: int, base: Path, overrides: dict, every: int) -> ArmRun:
+    """One learned arm with its preset's settings (`overrides` replace some: quick checks)."""
     mode, preset_name = ARMS[arm]
     preset = get_preset(preset_name)
-    overrides = {"steps": steps} if steps else {}
     settings = preset.train_settings(len(data), mode, seed=seed, checkpoint_every=10**9, sample_every=10**9, **overrides)
     generator = build_generator(mode, str(base), LoraSettings() if mode == "lora" else None, seed)
     prompt = data.prompts[0]
@@ -262,7 +262,10 @@ def main() -> None:
         concepts, args.steps, args.seeds, args.every = concepts[:1], 2, 1, 1
     info = machine()
     base = args.base or shipped_base()
-    crops = judging_crops()
+    crops = judging_crops()[: 4 if args.quick else None]  # quick: two photos keep pix2pix's inference short
+    overrides = {"steps": args.steps} if args.steps else {}
+    if args.quick:
+        overrides.update(crop=64, batch_size=1)
     command = f"python -m benchmarks.quality --arms {args.arms} --seeds {args.seeds}" + (f" --steps {args.steps}" if args.steps else "")
     done = Progress.open(command, args.quick)
     results, curves = {}, {}
@@ -276,7 +279,7 @@ def main() -> None:
             for seed in range(args.seeds):
                 run = done.get(concept, arm, seed)
                 if run is None:
-                    r = train_arm(arm, data, crops, targets, seed, base, args.steps, args.every)
+                    r = train_arm(arm, data, crops, targets, seed, base, overrides, args.every)
                     run = {**r.scores, "camera": r.camera, "wall_s": r.wall_s, "steps": r.steps, "train_flops": r.train_flops, "curve": r.curve}
                     done.put(concept, arm, seed, run, r.outputs if seed == 0 else None)
                     print(f"{concept} {arm} seed {seed}: {r.scores['psnr']:.2f} dB in {r.wall_s:.0f} s ({r.steps} steps)", flush=True)
