@@ -9,7 +9,7 @@ Two families:
   skip, no raw pixels at the output), and against a residual output (tanh(Δ + atanh(image))). Blinding is
   done by feeding zeros where the skip and the pixels enter, which is exactly a network without those inputs.
 - recipe (base + LoRA from the shipped base, the Quick preset): edge loss, norms and biases, moving
-  average, learning rate, an adversarial phase after a regression warm-up, batches of small crops, bf16.
+  average, LoRA ranks, learning rate, an adversarial phase after a regression warm-up, batches of small crops, bf16.
 """
 
 from __future__ import annotations
@@ -73,6 +73,8 @@ VARIANTS = {
     "recipe": Variant("base + LoRA, Quick preset as shipped"),
     "no-edge": Variant("… without the edge loss", settings={"edge_weight": 0.0}),
     "lora-only": Variant("… LoRA alone (norms and biases frozen)", lora={"norms_and_biases": False}),
+    "ranks-small": Variant("… LoRA ranks 4/8/8/4 (down, ds_us, transformer, up), the earlier default", lora={"ranks": {"down": 4, "ds_us": 8, "transformer": 8, "up": 4}}),
+    "ranks-32": Variant("… LoRA rank 32 on every group", lora={"ranks": {"down": 32, "ds_us": 32, "transformer": 32, "up": 32}}),
     "no-ema": Variant("… keeping the last weights (no moving average)", settings={"ema": 0.0}),
     "lr-half": Variant("… half the learning rate", settings={"lr_scale": 0.5}),
     "lr-double": Variant("… twice the learning rate", settings={"lr_scale": 2.0}),
