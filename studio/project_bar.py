@@ -32,13 +32,13 @@ def build(studio: Studio) -> ProjectBar:
             label="Project", choices=[], value=None, scale=3, elem_id="project-picker",
             allow_custom_value=True,  # the API and scripts name projects directly; handlers validate the name
         )  # fmt: skip
-        new_name = gr.Textbox(label="New project name", placeholder="e.g. watercolour", scale=2, elem_id="new-name")
+        new_name = gr.Textbox(label="New project name", placeholder="e.g. watercolour", scale=2, elem_id="new-name", interactive=False)
         create = gr.Button("Create project", variant="primary", scale=1, elem_id="create-project", interactive=False)
         refresh = gr.Button("↻", scale=0, min_width=40, elem_id="refresh-projects", interactive=False)
     status = gr.Markdown(status_markdown(None), elem_id="project-status")
     message = gr.Markdown("", elem_id="project-message")
     opened = gr.State(None)
-    bar = ProjectBar(project, status, message, opened, (create, refresh))
+    bar = ProjectBar(project, status, message, opened, (new_name, create, refresh))
 
     def on_create(name: str):
         try:
