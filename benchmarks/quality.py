@@ -20,10 +20,10 @@ compares only where edges are and how strong, so blur and fringes cost. It needs
 from __future__ import annotations
 
 import argparse
-import json
+import hashlib
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,7 @@ from PIL import Image
 
 from benchmarks.plot import line_chart
 from benchmarks.report import RESULTS, machine, publish, table
+from benchmarks.run_store import SHOWN, RunStore, file_digest, fingerprint
 from e2gan import images, samples
 from e2gan.base_model import base_preset
 from e2gan.callbacks import TrainCallback
@@ -47,6 +48,7 @@ from e2gan.teachers.offline import EDITS, offline_spec
 from e2gan.train import Trainer, training_flops
 
 PIXEL_SCALE = 256
+RUNS = RESULTS / "quality_runs"
 CAMERA = 640  # short side of the camera-sized frames (a 640x480 webcam)
 ARMS = {  # name → (training mode, preset)
     "quick-lora": ("lora", "quick"),
@@ -201,16 +203,17 @@ def fmt(values: list[float], digits: int = 2) -> str:
     return f"{m:.{digits}f}" if len(values) == 1 else f"{m:.{digits}f} ± {sd:.{digits}f}"
 
 
-def render(results: dict, arms: list[str], seeds: int) -> str:
+def render(results: dict, arms: list[str]) -> str:
     concepts = list(results)
     rows = []
     for name in ["nothing", "ceiling", "lookup", *arms]:
-        cells = [TITLES[name]]
+        cells = [TITLES[name] + (_seeds(len(results[concepts[0]][name])) if name in arms else "")]
         for c in concepts:
             r = results[c][name]
-            cells.append(fmt([x["psnr"] for x in r]) if isinstance(r, list) else f"{r['psnr']:.2f}")
-        allp = [np.mean([_seed_mean(results[c][name], "psnr", s) for c in concepts]) for s in range(_n(results[concepts[0]][name]))]
-        cells.append(fmt(allp))
+            cells.append(fmt([x["psnr"] for x in r]) if isinstance(r, list) else _psnr_cell(r["psnr"]))
+        n = min(_n(results[c][name]) for c in concepts)
+        per_seed = [np.mean([_seed_mean(results[c][name], "psnr", s) for c in concepts]) for s in range(n)]
+        cells.append("–" if name == "ceiling" and max(per_seed) >= 50 else fmt(per_seed))  # a mean with "identical" in it means nothing
         rows.append(cells)
     psnr_table = table(["held-out PSNR (dB) ↑", *concepts, "mean"], rows)
     detail = []
@@ -223,11 +226,24 @@ def render(results: dict, arms: list[str], seeds: int) -> str:
                            fmt(cam) if cam else "–", fmt([x["wall_s"] for x in rs], 0) if "wall_s" in rs[0] else "–",
                            str(rs[0].get("steps", "–"))])  # fmt: skip
     detail_table = table(["arm", "concept", "SSIM ↑", "GMSD ↓", f"PSNR at camera size ({CAMERA} px) ↑", "train s", "steps"], detail)
-    return (
+    parts = [
         f"Held-out concepts, {results[concepts[0]]['crops']} crops of {len(samples.JUDGING)} judging photos at {PIXEL_SCALE} px, "
-        f"through the runtime's path; learned arms: mean ± sd over {seeds} seed(s).\n\n{psnr_table}\n\n{detail_table}\n\n"
-        + " ".join(f"![{c}](benchmarks/results/quality_{c}.jpg)" for c in concepts)
-    )
+        "through the runtime's path; learned arms: mean ± sd over seeds.",
+        psnr_table,
+        detail_table,
+    ]
+    if "pix2pix" in arms and len(arms) > 1:
+        parts.append(render_cost(results, [a for a in arms if a != "pix2pix"]))
+    parts.append(" ".join(f"![{c}](benchmarks/results/quality_{c}.jpg)" for c in concepts))
+    return "\n\n".join(parts)
+
+
+def _seeds(n: int) -> str:
+    return f" ({n} seed{'s' if n > 1 else ''})"
+
+
+def _psnr_cell(value: float) -> str:
+    return "identical" if value >= 99 else f"{value:.2f}"  # e2gan.evaluate.psnr caps equal images at 100 dB
 
 
 def _n(r) -> int:
@@ -238,26 +254,102 @@ def _seed_mean(r, key: str, s: int) -> float:
     return (r[s] if isinstance(r, list) else r)[key]
 
 
-def grid(crops, targets, rows: dict[str, list[np.ndarray]], n: int = 6) -> Image.Image:
+# -- cost to pix2pix's quality (the paper's table 1) ---------------------------------------------------
+@dataclass
+class Reach:
+    """How an arm's runs reached pix2pix's final quality on one concept (held-out curve, same crops)."""
+
+    target: float  # pix2pix's final held-out curve PSNR, mean over its seeds
+    reached: int  # runs of the arm that reached it
+    runs: int
+    steps: float  # mean step of first reaching it (over the runs that did)
+    seconds: float  # mean training time to it
+    time_ratio: float  # pix2pix's mean training time / the arm's time to reach
+    flops_ratio: float  # pix2pix's mean training FLOPs / the arm's FLOPs to reach
+
+
+def reach(results: dict, concept: str, arm: str) -> Reach:
+    p2p = results[concept]["pix2pix"]
+    target = float(np.mean([r["curve"][-1][2] for r in p2p]))
+    hits = []
+    for r in results[concept][arm]:
+        hit = next(((step, s) for step, s, v in r["curve"] if v >= target), None)
+        if hit is not None:
+            hits.append((hit[0], hit[1], r["train_flops"] * hit[0] / r["steps"]))
+    if not hits:
+        return Reach(target, 0, len(results[concept][arm]), float("nan"), float("nan"), float("nan"), float("nan"))
+    steps, secs, flops = (float(np.mean(v)) for v in zip(*hits))
+    p2p_s, p2p_flops = float(np.mean([r["wall_s"] for r in p2p])), float(np.mean([r["train_flops"] for r in p2p]))
+    return Reach(target, len(hits), len(results[concept][arm]), steps, secs, p2p_s / max(secs, 1e-6), p2p_flops / flops)
+
+
+def render_cost(results: dict, arms: list[str]) -> str:
+    rows = []
+    for arm in arms:
+        for c in results:
+            r = reach(results, c, arm)
+            done = r.reached == r.runs
+            rows.append([TITLES[arm], c, f"{r.target:.2f}", f"{r.reached}/{r.runs}",
+                         f"{r.steps:.0f}" if r.reached else "–", f"{r.seconds:.0f}" if r.reached else "–",
+                         f"{r.time_ratio:.1f}x" if done else "not reached", f"{r.flops_ratio:.1f}x" if done else "not reached"])  # fmt: skip
+    head = ["arm", "concept", "pix2pix final (dB, curve crops)", "runs reaching it", "steps to it", "train s to it",
+            "less time than pix2pix", "fewer training FLOPs than pix2pix"]  # fmt: skip
+    return (
+        "Cost to pix2pix's final quality (the paper's claim: base + LoRA needs 4.8x less time and 14x fewer FLOPs): "
+        "the first held-out curve point (the curve's 8 crops) at or above pix2pix's final curve "
+        "PSNR; ratios are pix2pix's whole training against the arm's time and FLOPs up to that point, means over "
+        "seeds. A ratio is printed only when every seed reached the target.\n\n" + table(head, rows)
+    )
+
+
+def grid(crops, targets, rows: dict[str, list[np.ndarray]], n: int = SHOWN) -> Image.Image:
     """Columns: judging crops; rows: photo, teacher, then each filter."""
     lines = [np.concatenate(list(x[:n]), axis=1) for x in [crops, targets, *rows.values()]]
     return Image.fromarray(np.concatenate(lines, axis=0))
 
 
+# -- the run ------------------------------------------------------------------------------------------
+def arm_key(arm: str, data: PairData, crops: list[np.ndarray], base: Path, overrides: dict) -> str:
+    """Everything that decides an arm's result except the seed: a stored run counts only while it matches."""
+    mode, preset_name = ARMS[arm]
+    settings = asdict(get_preset(preset_name).train_settings(len(data), mode, **overrides))
+    parts = {
+        "arm": arm, "mode": mode, "pixel_scale": PIXEL_SCALE,
+        "settings": {k: v for k, v in settings.items() if k not in ("seed", "checkpoint_every", "sample_every")},
+        "pairs": _digest([t.numpy() for t in [*data.sources, *data.targets]] + [np.frombuffer("|".join(data.prompts).encode(), np.uint8)]),
+        "crops": _digest(crops),
+    }  # fmt: skip
+    if mode == "lora":
+        parts["lora"] = asdict(LoraSettings())
+    if mode in ("lora", "full"):
+        parts["base"] = file_digest(base / "model.safetensors")
+    return fingerprint(parts)
+
+
+def _digest(arrays: list[np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:16]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--concepts", default=None, help="comma-separated (default: the shipped base's held-out concepts)")
-    parser.add_argument("--arms", default="quick-lora,standard-lora,standard-full,pix2pix")
+    parser.add_argument("--arms", default="quick-lora,standard-lora,standard-full,pix2pix", help=f"arms to train where runs are missing, of {list(ARMS)}")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=None, help="override every arm's step count (quick checks)")
     parser.add_argument("--every", type=int, default=50, help="steps between held-out curve points")
     parser.add_argument("--base", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--fresh", action="store_true", help="re-train the requested arms even where stored runs match")
     parser.add_argument("--quick", action="store_true", help="seconds-long run: one concept, tiny steps")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     concepts = args.concepts.split(",") if args.concepts else base_preset("shipped")["held_out"]
     arms = args.arms.split(",")
+    if unknown := set(arms) - set(ARMS):
+        parser.error(f"unknown arms {sorted(unknown)}; choose from {list(ARMS)}")
     if args.quick:
         concepts, args.steps, args.seeds, args.every = concepts[:1], 2, 1, 1
     info = machine()
@@ -266,82 +358,41 @@ def main() -> None:
     overrides = {"steps": args.steps} if args.steps else {}
     if args.quick:
         overrides.update(crop=64, batch_size=1)
-    command = f"python -m benchmarks.quality --arms {args.arms} --seeds {args.seeds}" + (f" --steps {args.steps}" if args.steps else "")
-    done = Progress.open(command, args.quick)
-    results, curves = {}, {}
+    store = RunStore(None if args.quick else RUNS)
+    results, curves, judged = {}, {}, {}
     for concept in concepts:
         data = training_pairs(concept)
-        targets = teacher_edits(concept, crops, seed=0)
+        targets = judged[concept] = teacher_edits(concept, crops, seed=0)
         results[concept] = {"crops": len(crops), **reference_rows(concept, data, crops, targets)}
-        shown = {}
+        keys = {arm: arm_key(arm, data, crops, base, overrides) for arm in ARMS}
         for arm in arms:
-            runs = []
             for seed in range(args.seeds):
-                run = done.get(concept, arm, seed)
-                if run is None:
+                if store.get(concept, arm, seed, keys[arm]) is None or args.fresh:
                     r = train_arm(arm, data, crops, targets, seed, base, overrides, args.every)
                     run = {**r.scores, "camera": r.camera, "wall_s": r.wall_s, "steps": r.steps, "train_flops": r.train_flops, "curve": r.curve}
-                    done.put(concept, arm, seed, run, r.outputs if seed == 0 else None)
+                    store.put(concept, arm, seed, keys[arm], run, r.outputs if seed == 0 else None)
                     print(f"{concept} {arm} seed {seed}: {r.scores['psnr']:.2f} dB in {r.wall_s:.0f} s ({r.steps} steps)", flush=True)
-                runs.append(run)
-            results[concept][arm] = runs
-            shown[arm] = done.outputs(concept, arm)
-            curves[f"{concept} · {arm}"] = [(p[1], p[2]) for p in runs[0]["curve"]]
-        if not args.quick:
-            grid(crops, targets, shown).save(RESULTS / f"quality_{concept}.jpg", quality=90)
-    body = render(results, arms, args.seeds)
+        for arm in ARMS:  # every stored arm that matches what ships, not only the ones trained now
+            if runs := store.seeds(concept, arm, keys[arm]):
+                results[concept][arm] = runs
+    shown_arms = [a for a in ARMS if all(a in results[c] for c in concepts)]
+    body = render(results, shown_arms)
     if args.quick:
         print(body)
         return
+    for concept in concepts:
+        grid(crops, judged[concept], {a: store.outputs(concept, a) for a in shown_arms}).save(RESULTS / f"quality_{concept}.jpg", quality=90)
+    for concept in concepts:
+        for arm in shown_arms:
+            curves[f"{concept} · {arm}"] = [(p[1], p[2]) for p in results[concept][arm][0]["curve"]]
     line_chart(curves, "held-out PSNR over training time (seed 0)", "training seconds", "PSNR dB").save(RESULTS / "quality_curves.png")
-    publish("quality", command, info, body + "\n\n![curves](benchmarks/results/quality_curves.png)", {"results": results})
-    done.finish()
-
-
-class Progress:
-    """Finished runs of an unfinished benchmark (results/quality.partial/), so a stopped run resumes: each
-    run's scores and its seed-0 outputs (for the grids) are written as soon as it ends."""
-
-    def __init__(self, folder: Path | None, command: str):
-        self.folder, self.command = folder, command
-        self.runs: dict[str, dict] = {}
-        self.shown: dict[tuple[str, str], list[np.ndarray]] = {}  # seed-0 outputs made by this process
-        if folder is not None and (folder / "runs.json").exists():
-            saved = json.loads((folder / "runs.json").read_text())
-            self.runs = saved["runs"] if saved.get("command") == command else {}
-
-    @classmethod
-    def open(cls, command: str, quick: bool) -> "Progress":
-        return cls(None if quick else RESULTS / "quality.partial", command)
-
-    def get(self, concept: str, arm: str, seed: int) -> dict | None:
-        return self.runs.get(f"{concept}/{arm}/{seed}")
-
-    def put(self, concept: str, arm: str, seed: int, run: dict, outputs: list[np.ndarray] | None) -> None:
-        self.runs[f"{concept}/{arm}/{seed}"] = run
-        if outputs is not None:
-            self.shown[(concept, arm)] = outputs
-        if self.folder is None:
-            return
-        from e2gan import atomic
-
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if outputs is not None:
-            strip = Image.fromarray(np.concatenate(outputs, axis=1))
-            atomic.write_with(self.folder / f"{concept}_{arm}.png", lambda f: strip.save(f, format="PNG"))
-        atomic.write_json(self.folder / "runs.json", {"command": self.command, "runs": self.runs})
-
-    def outputs(self, concept: str, arm: str) -> list[np.ndarray]:
-        if (concept, arm) in self.shown:
-            return self.shown[(concept, arm)]
-        strip = np.asarray(Image.open(self.folder / f"{concept}_{arm}.png").convert("RGB"))
-        return list(np.split(strip, strip.shape[1] // strip.shape[0], axis=1))
-
-    def finish(self) -> None:
-        import shutil
-
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
+    seeds = max(len(results[c][a]) for c in concepts for a in shown_arms)
+    first, last = store.measured()
+    command = f"python -m benchmarks.quality --arms {','.join(shown_arms)} --seeds {seeds}" + (f" --steps {args.steps}" if args.steps else "")
+    when = f"on {first}" if first == last else f"between {first} and {last}"
+    note = (f"Runs are kept in `benchmarks/results/quality_runs/` and finished {when}; "
+            "the command re-uses the ones whose settings, base and data still match (`--fresh` re-trains).")  # fmt: skip
+    publish("quality", command, info, note + "\n\n" + body + "\n\n![curves](benchmarks/results/quality_curves.png)", {"results": results})
 
 
 if __name__ == "__main__":

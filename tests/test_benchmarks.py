@@ -6,9 +6,11 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from benchmarks import inference
+from benchmarks.run_store import RunStore
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -67,12 +69,23 @@ def test_base_card_quick_mode_judges_seen_and_held_out_concepts():
 
 
 def test_quality_quick_mode_reports_references_and_learned_arms():
-    (psnr_table, detail) = tables(quick("benchmarks.quality", "--arms", "quick-lora,pix2pix"))
+    (psnr_table, detail, cost) = tables(quick("benchmarks.quality", "--arms", "quick-lora,pix2pix"))
     names = ["do nothing", "teacher vs itself", "colour lookup", "base + LoRA, Quick", "pix2pix ResNet-9"]
     assert len(psnr_table) == 2 + len(names)
     for row, name in zip(psnr_table[2:], names):
         assert name in row
     assert "GMSD" in detail[0] and "camera size" in detail[0]
+    assert len(cost) == 3 and "fewer training FLOPs" in cost[0] and "base + LoRA, Quick" in cost[2]  # every arm against pix2pix
+
+
+def test_quality_runs_count_only_while_their_settings_match(tmp_path):
+    store = RunStore(tmp_path / "runs")
+    store.put("ink", "pix2pix", 0, "key-a", {"psnr": 20.0}, [np.zeros((8, 8, 3), np.uint8)] * 3)
+    store.put("ink", "pix2pix", 1, "key-a", {"psnr": 21.0}, None)
+    again = RunStore(tmp_path / "runs")  # a later invocation, maybe another session
+    assert [r["psnr"] for r in again.seeds("ink", "pix2pix", "key-a")] == [20.0, 21.0]
+    assert again.seeds("ink", "pix2pix", "key-b") == [] and again.get("ink", "pix2pix", 0, "key-b") is None
+    assert len(again.outputs("ink", "pix2pix")) == 3
 
 
 def test_ablation_quick_mode_prints_every_variant():
