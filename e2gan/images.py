@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -19,6 +21,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_PIXELS = 40_000_000  # 40 MP: bigger than any camera photo we need, far below a decompression bomb
 MIN_SIDE = 32  # below this there is nothing to learn from
 MAX_FILE_BYTES = 100 * 1024 * 1024
+MAX_ASPECT = 20  # long side / short side; a panorama is ~10, a 32x1,000,000 strip would need GBs to resize
+# Only these Pillow decoders ever run: never EPS/PostScript (it starts Ghostscript, an external program that
+# executes the file) nor any other plugin a renamed file could select by its first bytes.
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")  # JPEG also opens multi-picture (MPO) files
 CROP_POLICIES = ("center", "random", "none")
 
 
@@ -34,9 +40,10 @@ def decode_image(data: bytes) -> tuple[Image.Image, list[str]]:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            img = Image.open(io.BytesIO(data))
+            Image.init()  # registers every plugin's name (opening nothing), so FORMATS can name them
+            img = Image.open(io.BytesIO(data), formats=FORMATS)
         except UnidentifiedImageError:
-            raise ImageRejected("not an image (unrecognised file format)") from None
+            raise ImageRejected(f"not an image in a supported format ({', '.join(FORMATS)})") from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageRejected("refused: image dimensions are absurdly large (decompression bomb?)") from None
         except Exception as e:  # PIL raises many types on garbage headers
@@ -68,6 +75,8 @@ def _check_dimensions(size: tuple[int, int]) -> None:
         )
     if min(w, h) < MIN_SIDE:
         raise ImageRejected(f"too small: {w}x{h}; images need at least {MIN_SIDE} px on each side")
+    if max(w, h) > MAX_ASPECT * min(w, h):
+        raise ImageRejected(f"too elongated: {w}x{h}; the long side may be at most {MAX_ASPECT}x the short side")
 
 
 def to_rgb(img: Image.Image, notes: list[str]) -> Image.Image:
@@ -127,10 +136,26 @@ def normalise(img: Image.Image, resolution: int, crop: str = "center", seed: int
     return img.crop((left, top, left + resolution, top + resolution))
 
 
+def read_file(path: str | Path) -> bytes:
+    """A file's bytes, refused before reading when it is not a regular file (a FIFO or /dev/zero would block
+    or never end) or is larger than any image we accept."""
+    path = Path(path)
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise ImageRejected("not a regular file (a device, pipe or socket): skipped")
+    if info.st_size > MAX_FILE_BYTES:
+        raise ImageRejected(f"file too large ({info.st_size / 2**20:.0f} MB; limit {MAX_FILE_BYTES // 2**20} MB)")
+    with open(path, "rb") as f:
+        data = f.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageRejected(f"file too large (over {MAX_FILE_BYTES // 2**20} MB)")
+    return data
+
+
 def load_rgb(path: str | Path) -> Image.Image:
     """Load an image file as RGB, raising `ImageRejected` with the file's name on failure."""
     try:
-        img, _ = decode_image(Path(path).read_bytes())
+        img, _ = decode_image(read_file(path))
     except ImageRejected as e:
         raise ImageRejected(f"{Path(path).name}: {e}") from None
     return img

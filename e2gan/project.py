@@ -41,6 +41,7 @@ STEPS = ("sources", "teach", "curate", "train", "export")
 STEP_FOLDERS = {"sources": "sources", "teach": "pairs", "curate": "curate", "train": "runs", "export": "exports"}
 STATES = ("empty", "running", "done", "stale", "failed")
 _NAME_RE = re.compile(r"^\w[\w .+-]{0,63}$")
+MAX_NAME_BYTES = 128  # well under the 255-byte limit of a file name, leaving room for suffixes
 MAX_PROMPT_CHARS = 1000  # text encoders read ~77-256 tokens; far longer is a paste gone wrong
 
 
@@ -66,6 +67,8 @@ def validate_name(name: str) -> str:
             f"Invalid project name {name!r}: use 1-64 letters, digits, spaces or _ . + - "
             "(starting with a letter or digit)."
         )
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:  # file systems limit a name's bytes, not its letters
+        raise ProjectError(f"Project name {name!r} is too long: at most {MAX_NAME_BYTES} bytes in UTF-8 (non-Latin letters take 2-4 each).")
     return name
 
 

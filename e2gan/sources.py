@@ -5,14 +5,18 @@ short side is the training resolution and cropped by the project's crop policy, 
 `sources/<id>.png` where `id` is a hash of its decoded pixels, so the same picture is only added once.
 `sources/manifest.json` lists them. A bad file is reported with its reason and skipped; the batch goes on.
 
-Zips are read entry by entry in memory (never extracted), and entries with `..`, absolute paths,
-symbolic links, encryption or suspicious compression ratios are refused.
+Only regular files are read (never a device or a pipe), folders are walked without following symbolic
+links, and only the image formats `e2gan.images.FORMATS` lists are decoded. Zips are read entry by entry
+in memory (never extracted); entries with `..`, absolute paths, symbolic links, encryption, suspicious
+compression ratios or damaged data are refused one by one.
 """
 
 from __future__ import annotations
 
+import os
 import time
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Sequence
@@ -107,20 +111,29 @@ def add_items(
         known = {e["id"] for e in entries}
         tracker = Tracker("Adding images", len(items), progress)
         last_flush = time.monotonic()
-        for name, load in items:
-            entry = _import_one(project, name, load, origin, settings, known, report)
-            if entry:
-                entries.append(entry)
-                known.add(entry["id"])
-                if time.monotonic() - last_flush > _FLUSH_EVERY_S:
-                    _write_manifest(project, entries)
-                    last_flush = time.monotonic()
-            tracker.advance(message=name)
-        _write_manifest(project, entries)
+        try:
+            for name, load in items:
+                name = display_name(name)
+                entry = _import_one(project, name, load, origin, settings, known, report)
+                if entry:
+                    entries.append(entry)
+                    known.add(entry["id"])
+                    if time.monotonic() - last_flush > _FLUSH_EVERY_S:
+                        _write_manifest(project, entries)
+                        last_flush = time.monotonic()
+                tracker.advance(message=name)
+        finally:  # even when stopped (cancel, an unforeseen error): every stored image stays in the manifest
+            _write_manifest(project, entries)
     if report.added:
         project.set_step("sources", "done", f"{len(entries)} images")
         project.mark_downstream_stale("sources")
     return report
+
+
+def display_name(name: str) -> str:
+    """A file name as text that can be stored and shown: bytes that are not UTF-8 (an old zip, a file made on
+    another system) arrive as lone surrogates, which JSON files and web pages cannot hold."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _import_one(project, name, load, origin, settings, known, report) -> dict | None:
@@ -176,22 +189,39 @@ def _write_manifest(project: Project, entries: list[dict]) -> None:
 
 def add_files(project: Project, paths: Iterable[str | Path], origin: str = "upload", **kw) -> ImportReport:
     """Add individual files (uploads, a file dialog's selection)."""
-    items = [(Path(p).name, (lambda p=p: Path(p).read_bytes())) for p in paths]
+    items = [(Path(p).name, (lambda p=p: images.read_file(p))) for p in paths]
     return add_items(project, items, origin, **kw)
 
 
 def add_folder(project: Project, folder: str | Path, **kw) -> ImportReport:
-    """Add every file under `folder` (recursively; hidden files and folders are skipped)."""
+    """Add every file under `folder` (recursively). Hidden files and folders are skipped, and so are symbolic
+    links: a link could point anywhere on the disk, outside the folder the user chose."""
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a folder")
-    files = sorted(
-        p for p in folder.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
-    if not files:
+    files, links = folder_files(folder)
+    if not files and not links:
         raise FileNotFoundError(f"{folder} contains no files")
-    items = [(str(p.relative_to(folder)), (lambda p=p: p.read_bytes())) for p in files]
+    items = [(str(p.relative_to(folder)), (lambda p=p: images.read_file(p))) for p in files]
+    items += [(str(p.relative_to(folder)), _refuse_link) for p in links]
     return add_items(project, items, f"folder:{folder}", **kw)
+
+
+def folder_files(folder: Path) -> tuple[list[Path], list[Path]]:
+    """(files, symbolic links) under `folder`, without following links or entering hidden folders."""
+    files, links = [], []
+    for root, dirs, names in os.walk(folder, followlinks=False):
+        here = Path(root)
+        links += [here / d for d in dirs if (here / d).is_symlink() and not d.startswith(".")]
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (here / d).is_symlink())
+        for n in names:
+            if not n.startswith("."):
+                (links if (here / n).is_symlink() else files).append(here / n)
+    return sorted(files), sorted(links)
+
+
+def _refuse_link() -> bytes:
+    raise images.ImageRejected("symbolic link: skipped (links are not followed)")
 
 
 def add_zip(project: Project, zip_path: str | Path, **kw) -> ImportReport:
@@ -225,8 +255,11 @@ def _is_junk(name: str) -> bool:
 def _zip_loader(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], bytes]:
     def load() -> bytes:
         check_zip_entry(info)
-        with zf.open(info) as f:
-            data = f.read(images.MAX_FILE_BYTES + 1)
+        try:
+            with zf.open(info) as f:
+                data = f.read(images.MAX_FILE_BYTES + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as e:
+            raise images.ImageRejected(f"damaged or unsupported zip entry ({type(e).__name__}: {e})") from None
         if len(data) > images.MAX_FILE_BYTES:
             raise images.ImageRejected("file too large")
         return data

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -180,6 +181,124 @@ def test_huge_dimensions_and_extreme_aspect_ratios_are_normalised_or_refused(gua
         with Image.open(guarded.sources_dir / entry["file"]) as img:
             assert min(img.size) == 64 and max(img.size) == 64
     assert_nothing_lost(guarded)
+
+
+# -- round two: files that ran programs, hung, aborted a batch or left orphans --------------------------
+EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 64\n/loop { loop } def { } loop\nshowpage\n%%EOF\n"
+
+
+def test_postscript_named_jpg_is_refused_without_starting_any_program(guarded, tmp_path, monkeypatch):
+    def no_programs(*args, **kwargs):
+        raise AssertionError(f"an image decoder started a program: {args[:1]}")
+
+    for name in ("Popen", "run", "call", "check_call", "check_output"):
+        monkeypatch.setattr(subprocess, name, no_programs)
+    path = tmp_path / "holiday.jpg"
+    path.write_bytes(EPS)
+    report = sources.add_files(guarded, [path], settings=SMALL)
+    assert "supported format" in dict(report.rejected)["holiday.jpg"]
+    assert_nothing_lost(guarded)
+
+
+def test_file_names_that_are_not_utf8_are_imported_under_a_readable_name(guarded, tmp_path):
+    folder = tmp_path / "old-camera"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(image_bytes("PNG", seed=1))
+    odd = folder / os.fsdecode(b"caf\xe9 \xff.png")  # Latin-1 bytes: not UTF-8
+    odd.write_bytes(image_bytes("PNG", seed=2))
+    report = sources.add_folder(guarded, folder, settings=SMALL)
+    assert len(report.added) == 2 and not report.rejected
+    names = {e["name"] for e in sources.list_sources(guarded)}
+    assert "caf\ufffd \ufffd.png" in names
+    assert_nothing_lost(guarded)
+
+
+def _damaged_zip(path: Path, damage: str) -> None:
+    """A zip holding bad.png (damaged as named) between two good photos."""
+    good = [image_bytes("PNG", seed=s) for s in (3, 4)]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("first.png", good[0])
+        zf.writestr("bad.png", image_bytes("PNG", seed=5))
+        zf.writestr("last.png", good[1])
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("bad.png")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    if damage == "crc":
+        data[start + info.compress_size // 2] ^= 0xFF
+    elif damage == "stream":
+        data[start : start + 16] = b"\xff" * 16
+    elif damage == "size":  # the central directory claims fewer bytes than the entry holds
+        central = data.rindex(b"PK\x01\x02" + data[data.index(b"PK\x01\x02") + 4 : data.index(b"PK\x01\x02") + 4], 0)
+        at = data.index(b"bad.png", info.header_offset + 30 + 7) - 46
+        assert data[at : at + 4] == b"PK\x01\x02", central
+        data[at + 24 : at + 28] = (10).to_bytes(4, "little")
+    elif damage == "method":  # a compression method zipfile does not implement (97: WavPack)
+        data[info.header_offset + 8 : info.header_offset + 10] = (97).to_bytes(2, "little")
+        at = data.index(b"bad.png", info.header_offset + 30 + 7) - 46
+        data[at + 10 : at + 12] = (97).to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["crc", "stream", "size", "method"])
+def test_a_damaged_zip_entry_is_one_skipped_line_and_the_batch_goes_on(guarded, tmp_path, damage):
+    path = tmp_path / "photos.zip"
+    _damaged_zip(path, damage)
+    report = sources.add_zip(guarded, path, settings=SMALL)
+    assert "bad.png" in dict(report.rejected), report
+    assert len(report.added) == 2, report
+    assert_clear_reason(report)
+    assert_nothing_lost(guarded)  # the doctor also finds no orphan image outside the manifest
+
+
+def test_a_strip_a_million_pixels_long_is_refused_before_resizing(guarded, tmp_path):
+    path = tmp_path / "strip.png"
+    Image.new("RGB", (32, 1_000_000), (10, 20, 30)).save(path)
+    assert path.stat().st_size < 2**20  # tiny on disk, 2 GB once resized to the pixel scale
+    report = sources.add_files(guarded, [path], settings=SMALL)
+    assert "elongated" in dict(report.rejected)["strip.png"]
+    assert_nothing_lost(guarded)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["fifo", "device", "sparse"])
+def test_pipes_devices_and_huge_files_are_refused_without_reading_them(guarded, tmp_path, kind):
+    if kind == "fifo":
+        path = tmp_path / "pipe.png"
+        os.mkfifo(path)  # nothing ever writes: reading it would block forever
+    elif kind == "device":
+        path = Path("/dev/zero")  # never ends
+    else:
+        path = tmp_path / "huge.png"
+        with open(path, "wb") as f:
+            f.truncate(2 * 2**30)  # 2 GB, sparse: takes no disk
+    report = sources.add_files(guarded, [path], settings=SMALL)
+    (reason,) = [r for _, r in report.rejected]
+    assert ("regular file" in reason) if kind != "sparse" else ("too large" in reason), reason
+    assert_nothing_lost(guarded)
+
+
+def test_symbolic_links_inside_an_imported_folder_are_not_followed(guarded, tmp_path):
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "secret.png").write_bytes(image_bytes("PNG", seed=7))
+    folder = tmp_path / "holiday"
+    folder.mkdir()
+    (folder / "beach.png").write_bytes(image_bytes("PNG", seed=8))
+    (folder / "innocent.png").symlink_to(private / "secret.png")
+    (folder / "album").symlink_to(private, target_is_directory=True)
+    report = sources.add_folder(guarded, folder, settings=SMALL)
+    assert len(report.added) == 1
+    rejected = dict(report.rejected)
+    assert "symbolic link" in rejected["innocent.png"] and "symbolic link" in rejected["album"]
+    assert all("secret" not in e["name"] for e in sources.list_sources(guarded))
+
+
+def test_project_names_are_limited_in_bytes_not_only_letters(tmp_path):
+    store = ProjectStore(tmp_path / "projects")
+    with pytest.raises(ProjectError, match="bytes"):
+        store.create("\U0001d49c" * 64)  # 64 letters, 256 bytes: more than a file name may hold
+    assert store.create("\U0001d49c" * 20).name == "\U0001d49c" * 20
 
 
 # -- absurd settings -----------------------------------------------------------------------------------
