@@ -21,6 +21,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="listen on all network interfaces so a phone on your Wi-Fi can connect (anyone on the network can!)",
     )
     parser.add_argument("--max-upload-mb", type=int, default=200, help="refuse uploads larger than this (default 200)")
+    parser.add_argument(
+        "--import-root",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help="a folder the page may import photos from by path (repeatable; default ~/Pictures, none with --share-lan)",
+    )
     return parser.parse_args(argv)
 
 
@@ -34,7 +41,9 @@ def main(argv: list[str] | None = None) -> None:
             "open it and your projects. Use it only on a network you trust.",
             file=sys.stderr,
         )
-    launch(LaunchOptions(args.host, _free_port(args.host, args.port), args.projects, not args.no_browser, args.share_lan, args.max_upload_mb))
+    roots = None if args.import_root is None else tuple(str(r) for r in args.import_root)
+    port = _free_port(args.host, args.port)
+    launch(LaunchOptions(args.host, port, args.projects, not args.no_browser, args.share_lan, args.max_upload_mb, roots))
 
 
 def _free_port(host: str, port: int) -> int:

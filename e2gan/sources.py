@@ -14,6 +14,7 @@ compression ratios or damaged data are refused one by one.
 from __future__ import annotations
 
 import os
+import stat
 import time
 import zipfile
 import zlib
@@ -222,6 +223,43 @@ def folder_files(folder: Path) -> tuple[list[Path], list[Path]]:
 
 def _refuse_link() -> bytes:
     raise images.ImageRejected("symbolic link: skipped (links are not followed)")
+
+
+DEFAULT_IMPORT_ROOTS = ("~/Pictures",)  # where the studio may import a typed path from, unless told otherwise
+
+
+class ImportRefused(ValueError):
+    """A typed path the studio may not import from; str(e) says why and what to do instead."""
+
+
+def add_path(project: Project, path: str | Path, roots: Sequence[str | Path], **kw) -> ImportReport:
+    """Add the folder or zip at a path typed into the studio, only from inside `roots`: the folders the person
+    who started the studio allowed. The studio's API is reachable by any program that can reach its port,
+    and a path must not let such a program read, list or serve the rest of the disk."""
+    target = check_import_path(path, roots)
+    return add_folder(project, target, **kw) if target.is_dir() else add_zip(project, target, **kw)
+
+
+def check_import_path(path: str | Path, roots: Sequence[str | Path]) -> Path:
+    """The real path (links and `..` resolved) of an importable folder or zip inside `roots`, or a clear error.
+    The root check comes first, so the answer never reveals whether a path outside them exists."""
+    text = str(path or "").strip()
+    if not roots:
+        raise ImportRefused("Importing from a path is off in this studio: upload the photos or a zip instead "
+                            "(whoever started the studio can allow a folder with --import-root).")  # fmt: skip
+    if not text:
+        raise FileNotFoundError("No such folder or zip: ''")
+    target = Path(os.path.realpath(Path(text).expanduser()))
+    allowed = [Path(os.path.realpath(Path(r).expanduser())) for r in roots]
+    inside = [r for r in allowed if target == r or r in target.parents]
+    if not inside or any(part.startswith(".") for part in target.relative_to(inside[0]).parts):
+        raise ImportRefused(f"{text} is outside the folders this studio may import from ({', '.join(str(r) for r in roots)}): "
+                            "upload the photos instead, or start the studio with --import-root pointing at their folder.")  # fmt: skip
+    if not target.exists():
+        raise FileNotFoundError(f"No such folder or zip: {text!r}")
+    if not (target.is_dir() or stat.S_ISREG(target.stat().st_mode)):
+        raise ImportRefused(f"{text} is neither a folder nor a file")
+    return target
 
 
 def add_zip(project: Project, zip_path: str | Path, **kw) -> ImportReport:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from e2gan import sources
 from e2gan.project import ProjectStore
 from studio import project_bar
 from studio.context import Studio
@@ -25,8 +26,8 @@ CSS = """
 """
 
 
-def build_app(store: ProjectStore) -> gr.Blocks:
-    studio = Studio(store)
+def build_app(store: ProjectStore, import_roots: tuple[str, ...] = ()) -> gr.Blocks:
+    studio = Studio(store, import_roots=tuple(import_roots))
     with gr.Blocks(title=TITLE) as app:
         gr.Markdown(f"# {TITLE}\nType an edit, get a real-time filter you own.")
         bar = project_bar.build(studio)
@@ -55,6 +56,14 @@ class LaunchOptions:
     open_browser: bool = True
     share_lan: bool = False
     max_upload_mb: int = 200  # larger uploads are refused (413) before they reach the disk
+    import_roots: tuple[str, ...] | None = None  # None: ~/Pictures, or nothing when sharing on the LAN
+
+    def roots(self) -> tuple[str, ...]:
+        """Folders a path typed in the page may import from: by default the user's Pictures folder on this
+        computer, and none when the studio listens on the network (people there did not start it)."""
+        if self.import_roots is not None:
+            return tuple(self.import_roots)
+        return () if self.share_lan else sources.DEFAULT_IMPORT_ROOTS
 
 
 def launch(options: LaunchOptions, block: bool = True):
@@ -63,7 +72,7 @@ def launch(options: LaunchOptions, block: bool = True):
     store = ProjectStore(options.projects)
     store.root.mkdir(parents=True, exist_ok=True)
     host = "0.0.0.0" if options.share_lan else options.host
-    app = build_app(store)
+    app = build_app(store, options.roots())
     app.queue(default_concurrency_limit=4)
     return app.launch(
         server_name=host,

@@ -24,6 +24,7 @@ class Studio:
     store: ProjectStore
     phone_server: object = None  # the LAN server of a phone web build, when the user turned it on
     jobs: JobSlot = field(default_factory=JobSlot)  # the one heavy job at a time (training, pairs, export)
+    import_roots: tuple[str, ...] = ()  # folders a typed path may import from (none: uploads only)
 
     def stop_phone_server(self) -> None:
         if self.phone_server is not None:

@@ -64,7 +64,7 @@ def build(studio: Studio) -> ProjectBar:
         return status_markdown(studio.project(name)), name
 
     create.click(on_create, [new_name], [project, new_name, message], api_name="create_project")
-    new_name.submit(on_create, [new_name], [project, new_name, message])
+    new_name.submit(on_create, [new_name], [project, new_name, message], api_name=False)
     refresh.click(on_refresh, [project], [project], api_name="list_projects")
     project.change(on_select, [project, opened], [status, opened], api_name=False)
     return bar

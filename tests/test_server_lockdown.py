@@ -50,6 +50,13 @@ def sandbox(tmp_path_factory) -> Path:
     distill(project, offline_spec("cartoon"))
     (project.sources_dir / "leak.png").symlink_to(root / "secret.txt")
     (project.root / "linkdir").symlink_to(root, target_is_directory=True)
+    (root / "allowed" / "photos").mkdir(parents=True)  # the one folder the studio may import a typed path from
+    (root / "allowed" / "photos" / "a.png").write_bytes((project.sources_dir / sources.list_sources(project)[0]["file"]).read_bytes())
+    (root / "allowed" / "escape").symlink_to(root / "private", target_is_directory=True)
+    (root / "private").mkdir()  # a private folder next to it: photos and files whose names are private too
+    (root / "private" / "passwords.txt").write_text(SECRET)
+    (root / "private" / "id_ed25519").write_text(SECRET)
+    (root / "private" / "me.png").write_bytes((root / "allowed" / "photos" / "a.png").read_bytes())
     marker = root / "pickle-was-loaded"
     (root / "pickle-base").mkdir()
     (root / "pickle-base" / "pytorch_model.bin").write_bytes(pickle.dumps(Landmine(marker)))
@@ -60,7 +67,8 @@ def sandbox(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(sandbox):
-    s = StudioServer(sandbox / "projects", sandbox / "studio.log", ("--max-upload-mb", str(UPLOAD_LIMIT_MB))).start()
+    args = ("--max-upload-mb", str(UPLOAD_LIMIT_MB), "--import-root", str(sandbox / "allowed"))
+    s = StudioServer(sandbox / "projects", sandbox / "studio.log", args).start()
     yield s
     s.stop()
 
@@ -191,12 +199,40 @@ def test_probe_api_ten_thousand_character_prompt_is_refused(client, sandbox):
     assert ProjectStore(sandbox / "projects").open("probe").prompt == "turn it into a cartoon"
 
 
-@pytest.mark.parametrize("path, message", [("/etc/passwd", "not a readable zip"), ("/no/such/folder", "No such folder or zip"), ("", "No such folder")])
-def test_probe_api_import_path_not_a_folder_or_zip_gets_a_message(client, sandbox, path, message):
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/etc/passwd", "outside the folders"),
+        ("/dev/zero", "outside the folders"),
+        ("{sandbox}/private", "outside the folders"),
+        ("{sandbox}/allowed/../private", "outside the folders"),
+        ("{sandbox}/allowed/escape", "outside the folders"),  # a link inside the root that points out of it
+        ("{sandbox}/projects/probe", "outside the folders"),
+        ("{sandbox}/allowed/no-such-folder", "No such folder or zip"),
+        ("", "No such folder"),
+    ],
+)
+def test_probe_api_import_path_only_inside_the_allowed_folders(client, sandbox, path, message):
     before = len(sources.list_sources(ProjectStore(sandbox / "projects").open("probe")))
-    with pytest.raises(AppError, match=message):
-        client.predict("probe", path, api_name="/add_path")
+    with pytest.raises(AppError, match=message) as refused:
+        client.predict("probe", path.format(sandbox=sandbox), api_name="/add_path")
+    assert "passwords" not in str(refused.value) and "id_ed25519" not in str(refused.value)
     assert len(sources.list_sources(ProjectStore(sandbox / "projects").open("probe"))) == before
+
+
+def test_probe_api_import_path_inside_the_allowed_folder_imports(client, sandbox):
+    *_, message, _status = client.predict("probe", str(sandbox / "allowed" / "photos"), api_name="/add_path")
+    assert "added" in message or "already" in message, message
+
+
+def test_import_paths_are_off_when_sharing_on_the_network_unless_allowed(tmp_path):
+    from studio.app import LaunchOptions
+
+    assert LaunchOptions().roots() == sources.DEFAULT_IMPORT_ROOTS
+    assert LaunchOptions(share_lan=True).roots() == ()
+    assert LaunchOptions(share_lan=True, import_roots=(str(tmp_path),)).roots() == (str(tmp_path),)
+    with pytest.raises(sources.ImportRefused, match="off in this studio"):
+        sources.check_import_path(tmp_path, ())
 
 
 def test_probe_api_unknown_project_gets_a_message_and_the_server_lives_on(client, server):
@@ -206,10 +242,19 @@ def test_probe_api_unknown_project_gets_a_message_and_the_server_lives_on(client
     assert status == 200 and server.proc.poll() is None
 
 
-def test_probe_api_names_only_the_endpoints_the_ui_uses(client):
-    endpoints = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert "/create_project" in endpoints and "/train_start" in endpoints
-    assert [e for e in endpoints if "file" in e or "download" in e] == [], endpoints  # no named file-serving endpoint
+PUBLIC_API = {
+    "/create_project", "/list_projects", "/save_prompt", "/add_samples", "/add_uploads", "/add_path",
+    "/generate_pairs", "/curate", "/train_start", "/train_resume", "/train_cancel", "/export", "/try_photo",
+}  # fmt: skip
+
+
+def test_probe_api_is_the_pipeline_steps_and_nothing_else(client):
+    """Every other event (page loads, tab switches, the webcam stream, opening the LAN to a phone) is private:
+    hidden from the API page and refused by Gradio's clients."""
+    endpoints = set(client.view_api(print_info=False, return_format="dict", all_endpoints=True)["named_endpoints"])
+    assert endpoints == PUBLIC_API
+    with pytest.raises(ValueError):
+        client.predict("probe", api_name="/on_serve")
 
 
 def test_probe_url_encoded_request_for_file_route_with_query_tricks(server, sandbox):

@@ -132,13 +132,13 @@ def build(studio: Studio, bar: ProjectBar, tab: gr.Tab) -> None:
 
     inputs = [bar.project, k, method, embedder]
     run.click(render, inputs, outputs, api_name="curate")
-    k.change(render, inputs, outputs, trigger_mode="always_last", show_progress="minimal")
-    method.change(render, inputs, outputs, trigger_mode="always_last")
-    click_box.change(on_click, [bar.project, click_box], [picked, picked_info, region, targets])
-    selection_box.change(on_region, [selection_box], [region, targets])
+    k.change(render, inputs, outputs, trigger_mode="always_last", show_progress="minimal", api_name=False)
+    method.change(render, inputs, outputs, trigger_mode="always_last", api_name=False)
+    click_box.change(on_click, [bar.project, click_box], [picked, picked_info, region, targets], api_name=False)
+    selection_box.change(on_region, [selection_box], [region, targets], api_name=False)
     for button, action in ((include, "include"), (exclude, "exclude"), (clear, "clear")):
-        button.click(manual(action), [bar.project, targets, k, method, embedder], outputs)
-    tab.select(view, [bar.project], [k, method, plot, summary, gallery, bar.status])  # the map only when looked at
+        button.click(manual(action), [bar.project, targets, k, method, embedder], outputs, api_name=False)
+    tab.select(view, [bar.project], [k, method, plot, summary, gallery, bar.status], api_name=False)  # the map only when looked at
     bar.on_open(lambda _: (None, "Open this tab again or press **Curate** to map this project's pairs.", []), [bar.opened], [plot, summary, gallery])
 
 

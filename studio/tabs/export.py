@@ -94,6 +94,6 @@ def build(studio: Studio, bar) -> None:
         return None, "Stopped serving."
 
     run.click(on_export, [bar.project, formats], [summary, parity_table, downloads, card, bar.status], api_name="export")
-    serve.click(on_serve, [bar.project], [qr, url])
-    stop.click(on_stop, None, [qr, url])
+    serve.click(on_serve, [bar.project], [qr, url], api_name=False)
+    stop.click(on_stop, None, [qr, url], api_name=False)
     bar.on_open(view, [bar.opened], [summary, parity_table, downloads, card])

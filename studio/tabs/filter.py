@@ -27,8 +27,10 @@ def build(studio: Studio, bar: ProjectBar) -> None:
     with gr.Row():
         with gr.Column(scale=1):
             uploads = gr.File(label="Upload photos", file_count="multiple", file_types=["image", ".zip"], elem_id="uploads")
-            path = gr.Textbox(label="…or a folder or .zip on this computer", placeholder="~/Pictures/portraits", elem_id="source-path")
-            add_path = gr.Button("Add from folder / zip", elem_id="add-path")
+            roots = ", ".join(studio.import_roots)
+            path = gr.Textbox(label=f"…or a folder or .zip inside {roots}", placeholder=f"{studio.import_roots[0] if roots else ''}/portraits",
+                              elem_id="source-path", visible=bool(roots))  # fmt: skip
+            add_path = gr.Button("Add from folder / zip", elem_id="add-path", visible=bool(roots))
             add_samples = gr.Button("Use sample images", variant="secondary", elem_id="add-samples")
         with gr.Column(scale=2):
             counts = gr.Markdown("", elem_id="source-counts")
@@ -99,18 +101,13 @@ def build(studio: Studio, bar: ProjectBar) -> None:
         return run_import(name, add, progress)
 
     def on_path(name, text, progress=gr.Progress()):
-        target = Path((text or "").strip()).expanduser()
-        if not text or not target.exists():
-            raise gr.Error(f"No such folder or zip: {text!r}")
-        if target.is_dir():
-            return run_import(name, lambda p, cb: sources.add_folder(p, target, progress=cb), progress)
-        return run_import(name, lambda p, cb: sources.add_zip(p, target, progress=cb), progress)
+        return run_import(name, lambda p, cb: sources.add_path(p, text, studio.import_roots, progress=cb), progress)
 
     add_samples.click(on_samples, [bar.project], import_outputs, api_name="add_samples")
     uploads.upload(on_uploads, [bar.project, uploads], import_outputs, api_name="add_uploads")
     add_path.click(on_path, [bar.project, path], import_outputs, api_name="add_path")
     save_prompt.click(on_save_prompt, [bar.project, prompt], [bar.message, bar.status], api_name="save_prompt")
-    prompt.submit(on_save_prompt, [bar.project, prompt], [bar.message, bar.status])
+    prompt.submit(on_save_prompt, [bar.project, prompt], [bar.message, bar.status], api_name=False)
     bar.on_open(view, [bar.opened], view_outputs)
 
 

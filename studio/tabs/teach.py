@@ -167,15 +167,15 @@ def build(studio: Studio, bar: ProjectBar) -> None:
         return items, info, status_markdown(project)
 
     teacher.change(controls_for, [teacher], [strength] + diffusion_controls, api_name=False)
-    suggest.click(on_suggest, [bar.project], [teacher, note])
-    try_looks.click(on_try_looks, [bar.project, seed] + setting_inputs, [looks, looks_state, chosen_look, use_look], api_name="try_looks")
-    looks.select(on_pick_look, [looks_state], [chosen_look, use_look])
-    use_look.click(on_use_look, [bar.project, chosen_look], setting_inputs + [seed, note])
+    suggest.click(on_suggest, [bar.project], [teacher, note], api_name=False)
+    try_looks.click(on_try_looks, [bar.project, seed] + setting_inputs, [looks, looks_state, chosen_look, use_look], api_name=False)
+    looks.select(on_pick_look, [looks_state], [chosen_look, use_look], api_name=False)
+    use_look.click(on_use_look, [bar.project, chosen_look], setting_inputs + [seed, note], api_name=False)
     generate.click(on_generate, [bar.project, seed] + setting_inputs, [gallery, pairs_info, note, bar.status], api_name="generate_pairs")
-    stop.click(lambda: stop_event[0].set(), None, None)
-    gallery.select(on_select_pair, [bar.project], [selected])
-    reject.click(lambda n, p: on_review(n, p, True), [bar.project, selected], [gallery, pairs_info, bar.status])
-    restore.click(lambda n, p: on_review(n, p, False), [bar.project, selected], [gallery, pairs_info, bar.status])
+    stop.click(lambda: stop_event[0].set(), None, None, api_name=False)
+    gallery.select(on_select_pair, [bar.project], [selected], api_name=False)
+    reject.click(lambda n, p: on_review(n, p, True), [bar.project, selected], [gallery, pairs_info, bar.status], api_name=False)
+    restore.click(lambda n, p: on_review(n, p, False), [bar.project, selected], [gallery, pairs_info, bar.status], api_name=False)
     bar.on_open(view, [bar.opened], setting_inputs + [seed, gallery, pairs_info, note])
 
 

@@ -146,10 +146,10 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
     start.click(on_start, [bar.project, preset, mode, base], [bar.message], api_name="train_start")
     resume.click(on_resume, [bar.project], [bar.message], api_name="train_resume")
     cancel.click(on_cancel, [bar.project], [bar.message], api_name="train_cancel")
-    timer.tick(refresh, [bar.project, seen], refresh_outputs, show_progress="hidden")
+    timer.tick(refresh, [bar.project, seen], refresh_outputs, show_progress="hidden", api_name=False)
     for control in (preset, mode, base):
-        control.change(plan, plan_inputs, plan_outputs, show_progress="minimal")
-    tab.select(plan, plan_inputs, plan_outputs)  # estimates are measured when the tab is first opened
+        control.change(plan, plan_inputs, plan_outputs, show_progress="minimal", api_name=False)
+    tab.select(plan, plan_inputs, plan_outputs, api_name=False)  # estimates are measured when the tab is first opened
     bar.on_open(plan, plan_inputs, plan_outputs)
     bar.on_open(lambda n: refresh(n, {}), [bar.opened], refresh_outputs)
 

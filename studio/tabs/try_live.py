@@ -101,8 +101,8 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
         return filtered
 
     controls = [choice, intensity, blend, mix]
-    camera.stream(on_frame, [camera, *controls, mode], [output, fps], stream_every=0.1, concurrency_limit=1, api_name="try_stream", show_progress="hidden")
+    camera.stream(on_frame, [camera, *controls, mode], [output, fps], stream_every=0.1, concurrency_limit=1, api_name=False, show_progress="hidden")
     upload.change(on_upload, [upload, *controls], [upload_out], api_name="try_photo")
-    refresh.click(choices, [bar.project], [choice, blend, status])
+    refresh.click(choices, [bar.project], [choice, blend, status], api_name=False)
     bar.on_open(choices, [bar.opened], [choice, blend, status])
-    tab.select(choices, [bar.project], [choice, blend, status])  # filters trained since the page opened
+    tab.select(choices, [bar.project], [choice, blend, status], api_name=False)  # filters trained since the page opened
