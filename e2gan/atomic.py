@@ -30,8 +30,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX + path.name + ".", dir=path.parent)
-    os.fchmod(fd, 0o644)  # mkstemp makes 0600; results are ordinary files
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are ordinary files (os.fchmod does not exist on Windows)
     tmp_path = Path(tmp)
     try:
         yield tmp_path

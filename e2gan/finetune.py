@@ -129,6 +129,11 @@ def resume(
 
 
 def _run(project, run: Run, progress, cancel, callbacks) -> Run:
+    with project.exclusive(f"train-{run.id}", f"Training run {run.id}"):  # never two processes on one run
+        return _train(project, run, progress, cancel, callbacks)
+
+
+def _train(project, run: Run, progress, cancel, callbacks) -> Run:
     s = run.settings
     train = TrainSettings.from_dict(s["train"])
     data = pairs.pair_data(project, s["pair_ids"])

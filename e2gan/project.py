@@ -19,7 +19,6 @@ into place only once complete.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
 import shutil
@@ -28,6 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+from filelock import FileLock, Timeout
 
 from e2gan import atomic
 
@@ -43,6 +44,10 @@ STATES = ("empty", "running", "done", "stale", "failed")
 _NAME_RE = re.compile(r"^\w[\w .+-]{0,63}$")
 MAX_NAME_BYTES = 128  # well under the 255-byte limit of a file name, leaving room for suffixes
 MAX_PROMPT_CHARS = 1000  # text encoders read ~77-256 tokens; far longer is a paste gone wrong
+
+
+class Busy(RuntimeError):
+    """Work that may run only once at a time is already running; str(e) says what."""
 
 
 class ProjectError(Exception):
@@ -164,16 +169,27 @@ class Project:
 
     @contextlib.contextmanager
     def lock(self, name: str = "project") -> Iterator[None]:
-        """An exclusive, named lock for a read-modify-write (between processes too).
+        """An exclusive, named lock for a read-modify-write, between processes too (on every OS: `filelock`).
 
         "project" guards project.json; steps take their own names ("sources", "pairs", ...).
         """
-        with open(self.root / f"{LOCK_FILE}-{name}", "a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
+        with FileLock(self.root / f"{LOCK_FILE}-{name}"):
+            yield
+
+    @contextlib.contextmanager
+    def exclusive(self, name: str, what: str) -> Iterator[None]:
+        """Like `lock`, but for long work that must never run twice at once (training one run): a second
+        process is refused at once, with `Busy` naming `what`, instead of waiting hours."""
+        held = FileLock(self.root / f"{LOCK_FILE}-{name}")
+        try:
+            held.acquire(timeout=0)
+        except Timeout:
+            raise Busy(f"{what} is already running in another process (the studio or a command line); "
+                       "wait for it to finish or stop it first") from None  # fmt: skip
+        try:
+            yield
+        finally:
+            held.release()
 
     def update(self, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
         """Apply `change(doc)` to project.json under the lock and write it atomically."""

@@ -17,10 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from e2gan.progress import ProgressEvent
-
-
-class Busy(RuntimeError):
-    """Another heavy job is running; the message says which."""
+from e2gan.project import Busy
 
 
 @dataclass

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import platform
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,9 +54,9 @@ def export_filter(
     pixel_scale = settings["pixel_scale"]  # the scale it learned: exports run at it too
     steps = ["reference", "onnx"] + [f for f in ("int8", "coreml", "web") if f in formats] + ["report"]
     tracker = Tracker("Exporting", len(steps), progress)
-    final = project.exports_dir / f"{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}-{run.id}"
-    folder = project.exports_dir / f"{atomic.TEMP_PREFIX}{final.name}"  # built hidden, renamed when complete
-    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}-{run.id}"
+    project.exports_dir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{atomic.TEMP_PREFIX}{name}-", dir=project.exports_dir))  # hidden until complete; unique
     project.set_step("export", "running", f"exporting {run.id}")
 
     model = reference_model(project, run.id)
@@ -108,8 +109,7 @@ def export_filter(
     report = _report(project, run, pixel_scale, files, checks, latency, notes)
     atomic.write_json(folder / "report.json", report)
     atomic.write_text(folder / "MODEL_CARD.md", card.model_card(report))
-    folder.rename(final)
-    folder = final
+    folder = _publish(project, folder, project.exports_dir / name)
     result = ExportResult(folder, report)
     if result.passed:
         project.set_step("export", "done", f"{', '.join(f for f in FORMATS if f in formats)} verified ({folder.name})")
@@ -118,6 +118,17 @@ def export_filter(
         project.set_step("export", "failed", f"{failed} failed verification ({folder.name})")
     tracker.advance(message="report")
     return result
+
+
+def _publish(project: Project, folder: Path, final: Path) -> Path:
+    """Rename a finished build to its visible name; two exports finishing in the same second get -2, -3..."""
+    with project.lock("export-names"):  # between processes too: no two builds pick the same name
+        target, n = final, 1
+        while target.exists():
+            n += 1
+            target = final.with_name(f"{final.name}-{n}")
+        folder.rename(target)
+    return target
 
 
 def reference_model(project: Project, run_id: str | None = None) -> BakedFilter:

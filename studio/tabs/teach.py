@@ -13,7 +13,7 @@ from e2gan.teachers.diffusion import DEFAULT_MODELS, TeacherUnavailable
 from e2gan.teachers.look import look_grid
 from e2gan.teachers.offline import EDITS, match_prompt
 from studio.context import Studio, gradio_progress, status_markdown
-from studio.jobs import Busy
+from e2gan.project import Busy
 from studio.project_bar import ProjectBar
 
 INTRO = """\

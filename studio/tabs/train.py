@@ -11,7 +11,7 @@ import gradio as gr
 
 from e2gan import atomic
 from studio.context import Studio, status_markdown
-from studio.jobs import Busy
+from e2gan.project import Busy
 
 INTRO = """\
 **Step 4 — train.** The filter starts from the shipped base generator and learns only small LoRA adapters on its
