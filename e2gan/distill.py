@@ -103,7 +103,10 @@ def distill(
     dist: Distributed | None = None,
 ) -> DistillReport:
     """Make the missing pairs of `project` with the teacher `spec`; returns what happened."""
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be at least 1 pair, got {limit}")
     prompt = effective_prompt(project, spec)
+    teacher = teacher or make_teacher(spec)  # checks the teacher's settings before anything is saved
     key = teacher_key(spec, prompt, seed)
     todo, already = pending(project, key)
     if not sources.list_sources(project):
@@ -116,7 +119,6 @@ def distill(
     if rank == 0:
         project.set_setting("teacher", {**spec.to_dict(), "seed": seed})
         project.set_step("teach", "running", f"{already} of {already + len(todo) * world} pairs")
-    teacher = teacher or make_teacher(spec)
     tracker = Tracker("Generating pairs", len(todo), progress)
     try:
         for start in range(0, len(todo), teacher.batch_size):

@@ -23,6 +23,7 @@ from torch import nn
 from e2gan import atomic, pairs, sources
 from e2gan.callbacks import JsonlLog, ProgressReporter, SampleWriter, TrainCallback
 from e2gan.data import PairData
+from e2gan.estimate import check_fits
 from e2gan.evaluate import describe, evaluate_run, psnr, ssim
 from e2gan.lora import DEFAULT_RANKS, LoraSettings, adapter_bytes, apply_lora, save_adapter
 from e2gan.models.generator import Generator, GeneratorConfig
@@ -93,6 +94,7 @@ def finetune(
         raise ValueError(f"mode must be one of {MODES}")
     train = train or TrainSettings()
     train.validate()
+    check_fits(train.crop, train.batch_size, mode, train.device)
     lora = lora or LoraSettings(ranks=project.get_setting("lora_ranks") or dict(DEFAULT_RANKS))
     lora.layer_ranks()  # validate before creating anything
     needs_base = mode in ("lora", "full")

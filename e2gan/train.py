@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import threading
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -40,6 +41,9 @@ from e2gan.losses import LossConfig, discriminator_loss, generator_loss
 from e2gan.models.discriminator import DiscriminatorConfig, PatchDiscriminator
 from e2gan.progress import Cancelled
 from e2gan.text.encoder import TextEmbedding
+
+
+MAX_CROP = 1024  # the largest pixel scale a project may have
 
 
 @dataclass
@@ -80,6 +84,14 @@ class TrainSettings:
             raise ValueError("crop must be a multiple of 8, at least 32")
         if not 0 <= self.gan_from <= 1 or not 0 <= self.ema < 1:
             raise ValueError("gan_from must be in [0, 1] and ema in [0, 1)")
+        if self.crop > MAX_CROP:
+            raise ValueError(f"crop must be at most {MAX_CROP} px (pairs are stored at the project's pixel scale)")
+        if min(self.checkpoint_every, self.sample_every, self.probe_count) < 1:
+            raise ValueError("checkpoint_every, sample_every and probe_count must be at least 1")
+        if self.seed < 0:
+            raise ValueError("seed must be 0 or more")
+        if not all(math.isfinite(v) for v in (self.lr, self.lr_d, self.l1_weight, self.edge_weight)) or min(self.l1_weight, self.edge_weight) < 0:
+            raise ValueError("learning rates and loss weights must be finite, and the weights 0 or more")
 
 
 class TrainingDiverged(RuntimeError):

@@ -228,10 +228,9 @@ def _damaged_zip(path: Path, damage: str) -> None:
         data[start + info.compress_size // 2] ^= 0xFF
     elif damage == "stream":
         data[start : start + 16] = b"\xff" * 16
-    elif damage == "size":  # the central directory claims fewer bytes than the entry holds
-        central = data.rindex(b"PK\x01\x02" + data[data.index(b"PK\x01\x02") + 4 : data.index(b"PK\x01\x02") + 4], 0)
+    elif damage == "size":  # its central directory record claims fewer bytes than the entry holds
         at = data.index(b"bad.png", info.header_offset + 30 + 7) - 46
-        assert data[at : at + 4] == b"PK\x01\x02", central
+        assert data[at : at + 4] == b"PK\x01\x02"
         data[at + 24 : at + 28] = (10).to_bytes(4, "little")
     elif damage == "method":  # a compression method zipfile does not implement (97: WavPack)
         data[info.header_offset + 8 : info.header_offset + 10] = (97).to_bytes(2, "little")
@@ -333,6 +332,13 @@ def test_absurd_setting_k_zero_or_negative_is_refused(taught, k):
         ({"crop": 7}, "crop"),
         ({"gan_from": 1.5}, "gan_from"),
         ({"ema": 1.0}, "ema"),
+        ({"checkpoint_every": 0}, "checkpoint_every"),
+        ({"sample_every": 0}, "sample_every"),
+        ({"probe_count": -1}, "probe_count"),
+        ({"crop": 4096}, "at most 1024"),
+        ({"seed": -3}, "seed"),
+        ({"lr": float("nan")}, "positive|finite"),
+        ({"edge_weight": -1.0}, "0 or more"),
     ],
 )
 def test_absurd_setting_training_numbers_are_refused(change, message):
@@ -403,6 +409,13 @@ def cli(projects: Path, *args: str) -> subprocess.CompletedProcess:
         (["finetune", "taught", "--steps", "0"], "steps must be at least 1"),
         (["finetune", "taught", "--rank", "-2"], "whole numbers"),
         (["curate", "taught", "--k", "0"], "K must be at least 1"),
+        (["finetune", "taught", "--checkpoint-every", "0"], "checkpoint_every"),
+        (["finetune", "taught", "--sample-every", "0"], "sample_every"),
+        (["finetune", "taught", "--crop", "4096"], "at most 1024"),
+        (["finetune", "taught", "--batch-size", "100000"], "lower --batch-size or --crop"),
+        (["finetune", "taught", "--batch-size", "-4"], "batch_size must be at least 1"),
+        (["distill", "taught", "--limit", "-1"], "limit must be at least 1"),
+        (["distill", "taught", "--limit", "0"], "limit must be at least 1"),
     ],
 )
 def test_absurd_settings_on_the_command_line_get_a_message_not_a_traceback(taught, args, message):
@@ -410,6 +423,28 @@ def test_absurd_settings_on_the_command_line_get_a_message_not_a_traceback(taugh
     assert out.returncode == 2, out.stderr
     assert message in out.stderr and "Traceback" not in out.stderr
     assert check_project(taught) == []
+    assert not taught.runs_dir.exists() or not list(taught.runs_dir.iterdir())  # refused before a run was created
+
+
+def test_a_rejected_teacher_setting_is_not_saved(taught):
+    saved = taught.get_setting("teacher")
+    out = cli(taught.root.parent, "distill", "taught", "--teacher", "cartoon", "--set", "strength=-5")
+    assert out.returncode == 2 and "strength" in out.stderr, out.stderr
+    assert taught.get_setting("teacher") == saved
+    again = cli(taught.root.parent, "distill", "taught")  # the next plain run still works
+    assert again.returncode == 0, again.stderr
+
+
+def test_an_interrupted_finetune_says_how_to_continue_it(taught, monkeypatch, capsys):
+    from e2gan import cli as cli_module
+    from e2gan import finetune
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(finetune, "finetune", interrupted)
+    assert cli_module.main(["--projects", str(taught.root.parent), "finetune", "taught"]) == 130
+    assert 'e2gan finetune "taught" --resume' in capsys.readouterr().err
 
 
 # -- a project folder edited by hand into an invalid state -------------------------------------------

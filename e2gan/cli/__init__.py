@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: finished work is saved; run the same command again to continue", file=sys.stderr)
+        again = getattr(args, "continue_with", "") or "run the same command again"
+        print(f"interrupted: finished work is saved; to continue: {again.format(**vars(args))}", file=sys.stderr)
         return 130
 
 

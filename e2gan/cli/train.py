@@ -48,7 +48,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "(default: the one suggested for this machine: standard on a GPU, quick on a CPU); flags below override it",
     )  # fmt: skip
     _train_args(p)
-    p.set_defaults(run=cmd_finetune)
+    p.set_defaults(run=cmd_finetune, continue_with='e2gan finetune "{name}" --resume')  # a new run would start at step 0
 
     p = verbs.add_parser(
         "rank-search",
