@@ -110,9 +110,12 @@ def load_adapter(base: nn.Module, folder: str | Path, copy_base: bool = True):
     """Base generator + saved adapter → a peft model (unmerged, so intensity can be scaled)."""
     from peft import PeftModel
 
+    from e2gan.models.weights import read_safetensors
+
     folder = Path(folder)
     if not (folder / "adapter_model.safetensors").is_file():
         raise FileNotFoundError(f"{folder} holds no LoRA adapter (adapter_model.safetensors)")
+    read_safetensors(folder / "adapter_model.safetensors")  # a damaged file: a clear error before peft reads it
     model = copy.deepcopy(base) if copy_base else base
     return PeftModel.from_pretrained(model, str(folder), is_trainable=False)
 

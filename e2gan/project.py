@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterator
 
 from filelock import FileLock, Timeout
 
-from e2gan import atomic
+from e2gan import atomic, processes
 
 SCHEMA_VERSION = 1
 PROJECT_FILE = "project.json"
@@ -153,7 +153,7 @@ class Project:
             raise ProjectError(
                 f"{self.file} is not valid JSON ({e}); restore it from a backup or fix it by hand."
             ) from e
-        return _check_document(doc, self.file)
+        return _settle_steps(_check_document(doc, self.file))
 
     @property
     def name(self) -> str:
@@ -209,7 +209,7 @@ class Project:
             raise ValueError(f"unknown step/state {step!r}/{state!r}")
 
         def change(doc: dict[str, Any]) -> None:
-            doc["steps"][step] = {"state": state, "summary": summary, "updated": now_iso()}
+            doc["steps"][step] = {"state": state, "summary": summary, "updated": now_iso(), **(processes.stamp() if state == "running" else {})}
 
         self.update(change)
 
@@ -232,6 +232,16 @@ class Project:
 
     def __repr__(self) -> str:
         return f"Project({str(self.root)!r})"
+
+
+def _settle_steps(doc: dict[str, Any]) -> dict[str, Any]:
+    """A step marked running by a process that has ended (killed, crashed, a failed export) reads as failed,
+    saying so, instead of running forever."""
+    for step, entry in doc["steps"].items():
+        if isinstance(entry, dict) and entry.get("state") == "running" and "pid" in entry and not processes.alive(entry["pid"], entry.get("process_started")):
+            doc["steps"][step] = {**entry, "state": "failed", "summary": f"stopped before finishing ({entry.get('summary', '')}): run it again",
+                                  "interrupted": True}  # fmt: skip
+    return doc
 
 
 def _check_document(doc: Any, path: Path) -> dict[str, Any]:

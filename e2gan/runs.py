@@ -14,13 +14,10 @@ studio shows it as such with a one-click resume.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-import psutil
-
-from e2gan import atomic
+from e2gan import atomic, processes
 from e2gan.project import Project, now_iso
 
 MODES = ("lora", "full", "scratch", "pix2pix")
@@ -44,7 +41,7 @@ class Run:
             status = atomic.read_json(self.root / "status.json")
         except (OSError, ValueError):
             return {"state": "interrupted", "step": 0, "message": "no status file"}
-        if status.get("state") in ("created", "running") and not _alive(status.get("pid"), status.get("process_started")):
+        if status.get("state") in ("created", "running") and not processes.alive(status.get("pid"), status.get("process_started")):
             status = {**status, "state": "interrupted", "message": "the training process stopped; resume it"}
         return status
 
@@ -53,7 +50,7 @@ class Run:
             self.root / "status.json",
             {
                 "state": state, "step": step, "message": message, "updated": now_iso(),
-                "pid": os.getpid(), "process_started": _process_started(os.getpid()),
+                **processes.stamp(),
             },  # fmt: skip
         )
 
@@ -123,22 +120,3 @@ def get_run(project: Project, run_id: str | None = None, finished: bool = False)
         if not finished or (run.status.get("state") == "done" and run.output_dir.is_dir()):
             return run
     raise FileNotFoundError(f"{project.name} has no {'finished ' if finished else ''}training run yet: train one first")
-
-
-def _process_started(pid: int) -> float | None:
-    try:
-        return psutil.Process(pid).create_time()
-    except (psutil.Error, OSError):
-        return None
-
-
-def _alive(pid, started: float | None = None) -> bool:
-    """Whether the process that wrote a status still runs. The pid alone is not enough: after a restart
-    (a container's server is often pid 1 again) another process can have it, so its start time must match."""
-    if not isinstance(pid, int):
-        return False
-    now = _process_started(pid)
-    if now is None:
-        return False
-    return started is None or abs(now - started) < 1.0
-    return True

@@ -159,7 +159,7 @@ def test_two_process_accelerate_train_base(tmp_path):
 
 def test_a_run_whose_process_died_is_interrupted_even_when_its_pid_is_reused(taught, base_dir):
     from e2gan import atomic
-    from e2gan.runs import _process_started
+    from e2gan.processes import started as _process_started
 
     run = finetune.finetune(taught, "lora", TrainSettings(**{**QUICK, "steps": 2}), base=base_dir)
     me, started = os.getpid(), _process_started(os.getpid())

@@ -24,7 +24,7 @@ from PIL import Image
 from e2gan import pairs, sources
 from e2gan.curate import CurateSettings, curate
 from e2gan.distill import distill
-from e2gan.doctor import check_project
+from e2gan.doctor import check_project, leftovers, orphan_sources
 from e2gan.lora import LoraSettings
 from e2gan.project import MAX_PROMPT_CHARS, ProjectError, ProjectStore
 from e2gan.teachers.base import TeacherSpec
@@ -247,7 +247,8 @@ def test_a_damaged_zip_entry_is_one_skipped_line_and_the_batch_goes_on(guarded, 
     assert "bad.png" in dict(report.rejected), report
     assert len(report.added) == 2, report
     assert_clear_reason(report)
-    assert_nothing_lost(guarded)  # the doctor also finds no orphan image outside the manifest
+    assert_nothing_lost(guarded)
+    assert orphan_sources(guarded) == []  # every image stored is listed
 
 
 def test_a_strip_a_million_pixels_long_is_refused_before_resizing(guarded, tmp_path):
@@ -490,3 +491,46 @@ def test_hand_edited_selection_naming_unknown_pairs_is_a_clear_error(taught):
     (taught.curate_dir / "selection.json").write_text(json.dumps({"ids": ["nope", "gone"]}))
     with pytest.raises(ValueError, match="no usable pairs|no training pairs"):
         finetune.finetune(taught, "scratch", TrainSettings(steps=1, crop=64))
+
+
+# -- what the doctor finds that stopped work left behind ------------------------------------------------
+def test_doctor_notes_unlisted_source_images_and_fix_removes_them(taught):
+    (taught.sources_dir / "0123456789abcdef.png").write_bytes(image_bytes("PNG", seed=11))  # an import killed before listing it
+    assert check_project(taught) == []  # not damage: every listed file is sound
+    assert any("not listed" in note for note in leftovers(taught))
+    out = cli(taught.root.parent, "doctor", taught.root.name)
+    assert out.returncode == 0 and "1 image(s) in sources/ are not listed" in out.stdout
+    fixed = cli(taught.root.parent, "doctor", taught.root.name, "--fix")
+    assert "removed 1 unlisted" in fixed.stdout and orphan_sources(taught) == []
+
+
+def test_a_truncated_adapter_is_found_by_the_doctor_and_refused_with_a_message(trained_project, tmp_path):
+    import shutil
+
+    from e2gan.runs import get_run
+
+    shutil.copytree(trained_project.root, tmp_path / "projects" / "toon")
+    project = ProjectStore(tmp_path / "projects").open("toon")
+    adapter = get_run(project).output_dir / "adapter_model.safetensors"
+    adapter.write_bytes(adapter.read_bytes()[: adapter.stat().st_size // 2])  # a copy cut short
+    assert any("damaged" in p and "safetensors" in p for p in check_project(project))
+    for args in (["apply", "toon", str(tmp_path / "in.png"), "--out", str(tmp_path / "out")], ["export", "toon", "--format", "onnx"]):
+        Image.new("RGB", (64, 64), (90, 120, 30)).save(tmp_path / "in.png")
+        out = cli(tmp_path / "projects", *args)
+        assert out.returncode == 2 and "damaged" in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert project.step("export").state == "failed"  # a failed export does not stay "running"
+    assert not [p for p in project.exports_dir.iterdir() if p.name.startswith(".")]  # nor leave a half-built folder
+
+
+def test_a_step_left_running_by_a_process_that_ended_reads_as_stopped(taught):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(gone.stdout)  # a process that has ended
+    doc = json.loads(taught.file.read_text())
+    doc["steps"]["export"] = {"state": "running", "summary": "exporting x", "updated": None, "pid": pid, "process_started": 1.0}
+    taught.file.write_text(json.dumps(doc))
+    step = taught.step("export")
+    assert step.state == "failed" and "stopped before finishing" in step.summary
+    assert any("left running" in note for note in leftovers(taught))
+    taught.set_step("teach", "running", "making pairs")  # this process is alive: still running
+    assert taught.step("teach").state == "running"
+

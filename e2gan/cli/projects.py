@@ -33,6 +33,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
     p = verbs.add_parser("doctor", help="check a project for damage (missing or unreadable files, broken manifests)")
     p.add_argument("name")
+    p.add_argument("--fix", action="store_true", help="also remove what stopped work left behind (unlisted source images)")
     p.set_defaults(run=cmd_doctor)
 
     _add_sources_parser(verbs)
@@ -96,11 +97,20 @@ def cmd_show(args: argparse.Namespace, store: ProjectStore) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, store: ProjectStore) -> int:
-    from e2gan.doctor import check_project
+    from e2gan.doctor import check_project, leftovers, orphan_sources
 
-    problems = check_project(store.open(args.name, heal=True))
+    project = store.open(args.name, heal=True)
+    problems = check_project(project)
     for problem in problems:
         print(f"  problem: {problem}")
+    if args.fix:
+        removed = orphan_sources(project)
+        for path in removed:
+            path.unlink(missing_ok=True)
+        if removed:
+            print(f"  fixed: removed {len(removed)} unlisted source image(s)")
+    for note in leftovers(project):
+        print(f"  note: {note}")
     print("No problems found." if not problems else f"{len(problems)} problems found.")
     return 0 if not problems else 1
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import platform
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -58,7 +59,19 @@ def export_filter(
     project.exports_dir.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"{atomic.TEMP_PREFIX}{name}-", dir=project.exports_dir))  # hidden until complete; unique
     project.set_step("export", "running", f"exporting {run.id}")
+    try:
+        result = _build(project, run, formats, folder, name, pixel_scale, tracker, threads)
+    except BaseException as e:
+        shutil.rmtree(folder, ignore_errors=True)  # a half-built export is never shown; leave no debris either
+        project.set_step("export", "failed", f"export of {run.id} stopped: {str(e)[:120] or type(e).__name__}")
+        raise
+    tracker.advance(message="report")
+    return result
 
+
+def _build(project, run, formats, folder: Path, name: str, pixel_scale: int, tracker: Tracker, threads) -> ExportResult:
+    """Build, verify and publish every format into `folder` (hidden until complete)."""
+    settings = run.settings
     model = reference_model(project, run.id)
     batch = heldout_batch(project, pixel_scale)
     with torch.no_grad():
@@ -116,7 +129,6 @@ def export_filter(
     else:
         failed = ", ".join(p["name"] for p in report["parity"] if not p["passed"])
         project.set_step("export", "failed", f"{failed} failed verification ({folder.name})")
-    tracker.advance(message="report")
     return result
 
 

@@ -38,14 +38,24 @@ def read_config(folder: str | Path) -> dict:
     return json.loads(path.read_text())
 
 
-def load_weights(model: nn.Module, folder: str | Path, map_location: str | torch.device = "cpu") -> None:
-    """Load `model.safetensors` strictly: a mismatch names the missing and unexpected tensors."""
+def read_safetensors(path: str | Path, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+    """Every tensor of a safetensors file; a truncated or foreign file is a ValueError naming it, not a crash
+    deep inside a loader (a copy cut short, a disk that filled up)."""
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
+    try:
+        return load_file(str(path), device=str(device))
+    except (SafetensorError, OSError) as e:
+        raise ValueError(f"{path} is damaged: not a valid safetensors file ({e}); train again or restore it") from None
+
+
+def load_weights(model: nn.Module, folder: str | Path, map_location: str | torch.device = "cpu") -> None:
+    """Load `model.safetensors` strictly: a mismatch names the missing and unexpected tensors."""
     path = Path(folder) / WEIGHTS_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{folder} has no {WEIGHTS_FILE}")
-    state = load_file(str(path), device=str(map_location))
+    state = read_safetensors(path, map_location)
     try:
         missing, unexpected = model.load_state_dict(state, strict=False)
     except RuntimeError as e:  # shape mismatches
