@@ -27,7 +27,8 @@ from torch import nn
 from benchmarks.quality import judging_crops, runner_for, score, training_pairs, teacher_edits
 from benchmarks.report import machine, publish, table
 from e2gan.base_model import base_preset
-from e2gan.finetune import build_generator, shipped_base, text_function
+from e2gan.filters import shipped_base, text_function
+from e2gan.finetune import build_generator
 from e2gan.lora import LoraSettings, apply_lora
 from e2gan.models.generator import Generator, GeneratorConfig
 from e2gan.presets import get_preset

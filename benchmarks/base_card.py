@@ -24,7 +24,7 @@ from benchmarks.quality import judging_crops, runner_for, score, teacher_edits, 
 from benchmarks.report import machine, table
 from e2gan.base_model import base_preset
 from e2gan.colour_lookup import ColourLookup
-from e2gan.finetune import shipped_base
+from e2gan.filters import shipped_base
 from e2gan.models.weights import load_generator
 from e2gan.teachers.offline import EDITS
 

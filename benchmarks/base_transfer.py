@@ -22,7 +22,8 @@ from benchmarks.concept_lab import EvalEvery, split
 from benchmarks.plot import line_chart
 from benchmarks.report import RESULTS, machine, publish, table
 from e2gan.base_model import base_preset, concept_pairs, train_base
-from e2gan.finetune import build_generator, shipped_base, text_function
+from e2gan.filters import shipped_base, text_function
+from e2gan.finetune import build_generator
 from e2gan.lora import LoraSettings
 from e2gan.models.generator import GeneratorConfig
 from e2gan.train import Trainer, TrainSettings

@@ -18,8 +18,9 @@ import torch
 from e2gan.base_model import concept_pairs
 from e2gan.callbacks import TrainCallback
 from e2gan.data import PairData
-from e2gan.evaluate import psnr
-from e2gan.finetune import build_generator, shipped_base, text_function
+from e2gan.evaluate import score_on_pairs
+from e2gan.filters import shipped_base, text_function
+from e2gan.finetune import build_generator
 from e2gan.lora import LoraSettings
 from e2gan.train import Trainer, TrainSettings, training_flops_per_step
 
@@ -87,13 +88,7 @@ class EvalEvery(TrainCallback):
 
 @torch.no_grad()
 def measure(trainer: Trainer, data: PairData, resolution: int) -> float:
-    g = trainer.generator
-    g.eval()
-    src, tgt, prompts = data.fixed(range(len(data)), resolution)
-    emb = trainer.text(prompts)
-    value = psnr(g(src, emb.tokens, emb.mask), tgt)
-    g.train()
-    return value
+    return score_on_pairs(trainer.generator, trainer.text, data, resolution)["psnr"]
 
 
 @dataclass

@@ -15,7 +15,8 @@ import torch
 
 from benchmarks.concept_lab import EvalEvery, cluster_subset, split
 from benchmarks.report import machine, publish, table
-from e2gan.finetune import build_generator, shipped_base, text_function
+from e2gan.filters import shipped_base, text_function
+from e2gan.finetune import build_generator
 from e2gan.lora import LoraSettings
 from e2gan.train import Trainer, TrainSettings
 

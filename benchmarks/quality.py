@@ -39,7 +39,8 @@ from e2gan.callbacks import TrainCallback
 from e2gan.colour_lookup import ColourLookup
 from e2gan.data import PairData
 from e2gan.evaluate import gmsd, psnr, ssim
-from e2gan.finetune import build_generator, shipped_base, text_function
+from e2gan.filters import shipped_base, text_function
+from e2gan.finetune import build_generator
 from e2gan.lora import LoraSettings, merge
 from e2gan.presets import get_preset
 from e2gan.runtime import FilterPack

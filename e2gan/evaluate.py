@@ -144,23 +144,38 @@ class Evaluation:
 
 
 @torch.no_grad()
-def evaluate(
-    generator, text_fn, data: PairData, pixel_scale: int, device="cpu", batch: int = 8, download: bool = False
-) -> tuple[Evaluation, torch.Tensor]:
-    """Student vs teacher on `data` (centre squares at the pixel scale: whole frames as the filter sees
-    them, not training crops); returns the metrics and the student's outputs."""
+@torch.no_grad()
+def run_on_pairs(generator, text_fn, data: PairData, size: int, ids=None, batch: int = 8) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The one way to run a generator over pairs: centre squares at `size`, each batch moved to the device
+    the generator's weights live on (a GPU-trained model stays there), outputs back on the CPU. Returns
+    (photos, teacher edits, outputs) in [-1, 1]; the generator's train/eval mode is left as it was."""
+    device = next(generator.parameters()).device
+    was_training = generator.training
     generator.eval()
-    src, tgt, prompts = data.fixed(range(len(data)), pixel_scale)
+    src, tgt, prompts = data.fixed(range(len(data)) if ids is None else ids, size)
     outs = []
     for i in range(0, len(src), batch):
         emb = text_fn(prompts[i : i + batch]).to(device)
         outs.append(generator(src[i : i + batch].to(device), emb.tokens, emb.mask).float().cpu())
-    out = torch.cat(outs)
+    generator.train(was_training)
+    return src, tgt, torch.cat(outs)
+
+
+def score_on_pairs(generator, text_fn, data: PairData, size: int, ids=None) -> dict[str, float]:
+    """PSNR and SSIM of the generator against the teacher on pairs (see `run_on_pairs`)."""
+    _, tgt, out = run_on_pairs(generator, text_fn, data, size, ids)
+    return {"psnr": psnr(out, tgt), "ssim": ssim(out, tgt)}
+
+
+def evaluate(generator, text_fn, data: PairData, pixel_scale: int, download: bool = False):
+    """Student vs teacher on `data` (centre squares at the pixel scale: whole frames as the filter sees
+    them, not training crops); returns the metrics and (photos, teacher edits, student outputs)."""
+    src, tgt, out = run_on_pairs(generator, text_fn, data, pixel_scale)
     missing = [reason for (m, reason) in (_inception(download), _lpips(download)) if m is None]
     result = Evaluation(
         psnr(out, tgt), ssim(out, tgt), fid(out, tgt, download), lpips_distance(out, tgt, download), len(out), missing
     )
-    return result, out
+    return result, (src, tgt, out)
 
 
 def grid(sources: torch.Tensor, teacher: torch.Tensor, student: torch.Tensor, size: int = 128) -> Image.Image:
@@ -196,20 +211,18 @@ def _spread(ids: list[str], limit: int) -> list[str]:
     return [ids[round(i * (len(ids) - 1) / (limit - 1))] for i in range(limit)]
 
 
-def evaluate_run(project, run, generator=None, limit: int = 32, device="cpu", download: bool = False) -> dict:
+def evaluate_run(project, run, generator=None, limit: int = 32, download: bool = False) -> dict:
     """Judge a finished run against its teacher; writes `eval/metrics.json` and `eval/grid.png` in the run."""
     from e2gan import atomic
-    from e2gan.finetune import text_function, trained_generator
+    from e2gan.filters import text_function, trained_generator
 
     generator = generator if generator is not None else trained_generator(run)
     data, held_out = held_out_data(project, run, limit)
     pixel_scale = run.settings["pixel_scale"]
-    with torch.no_grad():
-        result, out = evaluate(generator, text_function(generator), data, pixel_scale, device, download=download)
+    result, (src, tgt, out) = evaluate(generator, text_function(generator), data, pixel_scale, download=download)
     metrics = {**result.to_dict(), "held_out": held_out, "pixel_scale": pixel_scale}
     folder = run.root / EVAL_DIR
     folder.mkdir(exist_ok=True)
-    src, tgt, _ = data.fixed(range(len(data)), pixel_scale)
     picture = grid(src[:8], tgt[:8], out[:8])
     atomic.write_with(folder / "grid.png", lambda f: picture.save(f, format="PNG"))
     atomic.write_json(folder / "metrics.json", metrics)

@@ -24,7 +24,9 @@ from e2gan import atomic, pairs, sources
 from e2gan.callbacks import JsonlLog, ProgressReporter, SampleWriter, TrainCallback
 from e2gan.data import PairData
 from e2gan.estimate import check_fits
-from e2gan.evaluate import describe, evaluate_run, psnr, ssim
+from e2gan.curate import selected_pair_ids
+from e2gan.evaluate import describe, evaluate_run, score_on_pairs
+from e2gan.filters import resolve_base, text_function
 from e2gan.lora import DEFAULT_RANKS, LoraSettings, adapter_bytes, apply_lora, save_adapter
 from e2gan.models.generator import Generator, GeneratorConfig
 from e2gan.models.resnet_generator import ResnetGenerator
@@ -32,50 +34,7 @@ from e2gan.models.weights import load_generator
 from e2gan.progress import ProgressFn
 from e2gan.project import Project
 from e2gan.runs import MODES, Run, get_run, new_run
-from e2gan.text.cache import PromptCache
-from e2gan.text.encoder import TextEmbedding
 from e2gan.train import Trainer, TrainSettings
-
-
-def shipped_base() -> Path:
-    """The pretrained base generator that ships with the studio (assets/base)."""
-    return Path(__file__).resolve().parent.parent / "assets" / "base"
-
-
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
-
-
-def resolve_base(base: str | Path | None) -> Path:
-    """The base generator folder, checked up front: it must hold a real safetensors file (pickles can run
-    code when loaded, so they are refused even when they are all there is)."""
-    path = Path(base).expanduser() if base else shipped_base()
-    weights = path / "model.safetensors"
-    if not weights.is_file():
-        pickles = sorted(p.name for p in path.glob("*") if p.suffix in PICKLE_SUFFIXES) if path.is_dir() else []
-        if pickles:
-            raise ValueError(
-                f"{path} holds only pickle weights ({', '.join(pickles)}); they are never loaded because "
-                "unpickling can run code. Save the model as model.safetensors."
-            )
-        raise FileNotFoundError(
-            f"no base generator at {path}: train one with `e2gan train-base`, or pass --base FOLDER"
-        )
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(weights), framework="pt"):
-            pass
-    except Exception as e:  # noqa: BLE001 - any parse failure means the same thing to the user
-        raise ValueError(f"{weights} is not a valid safetensors file ({e}); nothing was loaded.") from None
-    return path
-
-
-def selected_pair_ids(project: Project) -> list[str] | None:
-    """The curated training set (Curate step), or None to use every usable pair."""
-    try:
-        return list(atomic.read_json(project.curate_dir / "selection.json")["ids"])
-    except (OSError, ValueError, KeyError):
-        return None
 
 
 def finetune(
@@ -163,7 +122,7 @@ def _train(project, run: Run, progress, cancel, callbacks) -> Run:
         project.set_step("train", "stale", f"run {run.id} cancelled at step {result.steps}")
         return run
     _save_outputs(run, s, trainer, data)
-    metrics = evaluate_run(project, run, trainer.generator, device=trainer.device)
+    metrics = evaluate_run(project, run, trainer.generator)
     run.set_status("done", result.steps, "finished")
     project.set_step("train", "done", f"run {run.id}: {describe(metrics)}")
     project.mark_downstream_stale("train")
@@ -181,29 +140,6 @@ def build_generator(mode: str, base: str | None, lora: LoraSettings | None, seed
     return ResnetGenerator()
 
 
-def trained_generator(run: Run, merge: bool = False) -> nn.Module:
-    """A finished run's generator: the base with its LoRA adapter (merged if asked), or the whole model."""
-    from e2gan import lora
-
-    s = run.settings
-    if s["mode"] != "lora":
-        return load_generator(run.output_dir)
-    generator = lora.load_adapter(load_generator(s["base"]), run.output_dir, copy_base=False)
-    return lora.merge(generator) if merge else generator
-
-
-def text_function(generator: nn.Module):
-    """The prompt-embedding function a generator needs (none for pix2pix, which ignores text)."""
-    config = getattr(_unwrap(generator), "config", None)
-    if not isinstance(config, GeneratorConfig):
-        return lambda prompts: TextEmbedding(torch.zeros(len(prompts), 1, 1), torch.ones(len(prompts), 1))
-    return PromptCache(config.text_encoder, config.text_tokens).get
-
-
-def _unwrap(model: nn.Module) -> nn.Module:
-    return model.get_base_model() if hasattr(model, "get_base_model") else model
-
-
 def _save_outputs(run: Run, s: dict, trainer: Trainer, data: PairData) -> None:
     g = trainer.generator
     if s["mode"] == "lora":
@@ -213,7 +149,7 @@ def _save_outputs(run: Run, s: dict, trainer: Trainer, data: PairData) -> None:
     else:
         g.save_pretrained(run.output_dir)
         stored = (run.output_dir / "model.safetensors").stat().st_size
-    metrics = evaluate_on(g, trainer.text, data, s["pixel_scale"], trainer.device)
+    metrics = evaluate_on(g, trainer.text, data, s["pixel_scale"])
     atomic.write_json(
         run.root / "result.json",
         {
@@ -227,16 +163,11 @@ def _save_outputs(run: Run, s: dict, trainer: Trainer, data: PairData) -> None:
     )
 
 
-@torch.no_grad()
-def evaluate_on(generator: nn.Module, text, data: PairData, pixel_scale: int, device, limit: int = 16) -> dict:
+def evaluate_on(generator: nn.Module, text, data: PairData, pixel_scale: int, limit: int = 16) -> dict:
     """PSNR / SSIM of the student against the teacher on up to `limit` of its training pairs (centre
     crops): how well it fits the teacher. Held-out quality is `e2gan.evaluate`'s job."""
-    generator.eval()
-    src, tgt, prompts = data.fixed(range(min(limit, len(data))), pixel_scale)
-    emb = text(prompts).to(device)
-    out = generator(src.to(device), emb.tokens, emb.mask).float().cpu()
-    generator.train()
-    return {"fit_psnr": round(psnr(out, tgt), 3), "fit_ssim": round(ssim(out, tgt), 4)}
+    fit = score_on_pairs(generator, text, data, pixel_scale, range(min(limit, len(data))))
+    return {"fit_psnr": round(fit["psnr"], 3), "fit_ssim": round(fit["ssim"], 4)}
 
 
 class RunStatus(TrainCallback):

@@ -26,7 +26,7 @@ from torch import nn
 
 from e2gan import atomic
 from e2gan.data import PairData
-from e2gan.evaluate import psnr
+from e2gan.evaluate import score_on_pairs
 from e2gan.lora import LAYER_GROUPS, LoraSettings, apply_lora
 from e2gan.progress import ProgressFn, Tracker
 from e2gan.train import Trainer, TrainSettings
@@ -99,11 +99,7 @@ def _trial(base, ranks, train_data, eval_data, text, train: TrainSettings, resul
     with tempfile.TemporaryDirectory() as tmp:
         settings = dataclasses.replace(train, checkpoint_every=10**9, sample_every=10**9)
         Trainer(model, train_data, text, settings, Path(tmp)).fit()
-    model.eval()
-    with torch.no_grad():
-        src, tgt, prompts = eval_data.fixed(range(len(eval_data)), train.crop)
-        emb = text(prompts)
-        score = psnr(model(src, emb.tokens, emb.mask), tgt)
+    score = score_on_pairs(model, text, eval_data, train.crop)["psnr"]
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     result.trials.append(RankTrial(dict(ranks), params, round(score, 4)))
     return score
@@ -112,7 +108,8 @@ def _trial(base, ranks, train_data, eval_data, text, train: TrainSettings, resul
 def search_project(project, base_dir: str, budget: int, train: TrainSettings, progress: ProgressFn | None = None):
     """Run the search on a project's pairs (20% held out, at least one) and save the ranks in it."""
     from e2gan import pairs
-    from e2gan.finetune import selected_pair_ids, text_function
+    from e2gan.curate import selected_pair_ids
+    from e2gan.filters import text_function
     from e2gan.models.weights import load_generator
 
     data = pairs.pair_data(project, selected_pair_ids(project))

@@ -202,7 +202,7 @@ def load_pack(refs: list[FilterRef], device: str = "auto") -> FilterPack:
 
 @functools.lru_cache(maxsize=2)
 def _load_pack(base: str, base_mtime: float, stamp: tuple, refs: tuple[FilterRef, ...], device: str) -> FilterPack:
-    from e2gan.finetune import text_function
+    from e2gan.filters import text_function
     from e2gan.models.weights import load_generator
 
     generator = load_generator(base)
@@ -228,7 +228,7 @@ def _device(device: str) -> str:
 
 def load_run_filter(project, run_id: str | None = None, device: str = "cpu") -> FilterPack:
     """The filter trained by one finished run (the newest by default), ready to apply."""
-    from e2gan.finetune import text_function
+    from e2gan.filters import text_function
     from e2gan.models.weights import load_generator
     from e2gan.runs import get_run
 

@@ -37,6 +37,7 @@ from e2gan import checkpoint
 from e2gan.callbacks import TrainCallback
 from e2gan.data import PairData, to_uint8
 from e2gan.distributed import Distributed
+from e2gan.evaluate import run_on_pairs
 from e2gan.losses import LossConfig, discriminator_loss, generator_loss
 from e2gan.models.discriminator import DiscriminatorConfig, PatchDiscriminator
 from e2gan.progress import Cancelled
@@ -253,10 +254,8 @@ class Trainer:
     def sample_grid(self) -> np.ndarray:
         """(H, W, 3) uint8 grid: one column per probe pair; rows source, teacher, student."""
         n = min(self.settings.probe_count, len(self.probe))
-        src, tgt, prompts = self.probe.fixed(range(n), self.settings.crop)
-        emb = self.text(prompts).to(self.device)
         with self._autocast():
-            out = self.generator(src.to(self.device), emb.tokens, emb.mask).float().cpu()
+            src, tgt, out = run_on_pairs(self.generator, self.text, self.probe, self.settings.crop, range(n))
         rows = [torch.cat(list(x), dim=2) for x in (src, tgt, out)]  # each (3, R, n*R)
         return to_uint8(torch.cat(rows, dim=1)).permute(1, 2, 0).numpy()
 

@@ -60,6 +60,11 @@ def quick(module: str, *args: str) -> str:
     return out.stdout
 
 
+def test_sizing_quick_mode_measures_each_width():
+    (found,) = tables(quick("benchmarks.sizing"))
+    assert len(found) == 2 + 2 and "held-out PSNR" in found[0]
+
+
 def test_base_card_quick_mode_judges_seen_and_held_out_concepts():
     text = quick("benchmarks.base_card")
     assert "### Concepts it was trained on" in text and "### Held-out concepts (never seen)" in text

@@ -14,7 +14,7 @@ import torch
 from PIL import Image, ImageEnhance
 
 from e2gan import images, samples
-from e2gan.finetune import shipped_base, text_function
+from e2gan.filters import shipped_base, text_function
 from e2gan.models.weights import load_generator
 from e2gan.teachers.base import make_teacher
 from e2gan.teachers.offline import EDITS, offline_spec

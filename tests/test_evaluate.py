@@ -95,3 +95,46 @@ def test_gmsd_tells_blur_from_a_tone_shift_that_psnr_scores_the_same():
     assert abs(psnr(to_t(brighter), to_t(img)) - target_psnr) < 0.5
     assert gmsd(to_t(img), to_t(img)) < 1e-6
     assert gmsd(to_t(blurred), to_t(img)) > 0.1 > 10 * gmsd(to_t(brighter), to_t(img))
+
+
+class LivesOnAnotherDevice(torch.nn.Module):
+    """A generator whose weights live on the "meta" device and whose forward refuses inputs anywhere else:
+    on a CPU-only machine it catches a scoring path that forgets to move inputs to the model's device
+    (the bug that crashed rank search and the benchmarks on a GPU)."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.empty(1, device="meta"))
+
+    def forward(self, x, tokens, mask):
+        for name, t in (("image", x), ("tokens", tokens), ("mask", mask)):
+            assert t.device.type == "meta", f"{name} on {t.device}, but the model lives on meta"
+        return torch.zeros(x.shape)  # values do not matter here
+
+
+def test_every_scoring_path_runs_pairs_on_the_models_device():
+    from e2gan.data import PairData
+    from e2gan.finetune import evaluate_on
+    from e2gan.text.encoder import TextEmbedding
+
+    rng = np.random.default_rng(0)
+    photos = [rng.integers(0, 255, (40, 40, 3), dtype=np.uint8) for _ in range(3)]
+    data = PairData.from_arrays(photos, photos[::-1], ["a", "b", "c"])
+    text = lambda prompts: TextEmbedding(torch.zeros(len(prompts), 2, 4), torch.ones(len(prompts), 2))  # noqa: E731
+    g = LivesOnAnotherDevice()
+    _, _, out = evaluate.run_on_pairs(g, text, data, 32)
+    assert out.shape == (3, 3, 32, 32) and out.device.type == "cpu"
+    assert set(evaluate.score_on_pairs(g, text, data, 32)) == {"psnr", "ssim"}
+    assert set(evaluate.evaluate(g, text, data, 32)[0].to_dict()) >= {"psnr", "ssim"}
+    assert set(evaluate_on(g, text, data, 32)) == {"fit_psnr", "fit_ssim"}
+
+
+def test_pairs_are_cropped_and_run_in_one_place_only():
+    """`PairData.fixed` (centre squares for judging) is called by the one scoring function, nowhere else."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    callers = [f"{p.relative_to(root)}" for folder in ("e2gan", "studio", "benchmarks") for p in (root / folder).rglob("*.py")
+               if re.search(r"\.fixed\(", p.read_text())]  # fmt: skip
+    assert callers == ["e2gan/evaluate.py"], callers

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from e2gan import finetune, sources
+from e2gan import filters, finetune, sources
 from e2gan.callbacks import TrainCallback
 from e2gan.cli import main as cli
 from e2gan.distill import distill
@@ -173,8 +173,8 @@ def test_a_run_whose_process_died_is_interrupted_even_when_its_pid_is_reused(tau
 def test_the_shipped_base_is_the_default_and_loads_with_no_network(taught):
     from e2gan.base_model import base_preset
 
-    base = finetune.resolve_base(None)
-    assert base == finetune.shipped_base()
+    base = filters.resolve_base(None)
+    assert base == filters.shipped_base()
     preset = base_preset("shipped")
     model = load_generator(base)
     assert model.config.pixel_scale == preset["pixel_scale"] and model.config.text_encoder == "minilm"

@@ -109,7 +109,7 @@ def train_settings(args: argparse.Namespace, **defaults):
 def preset_settings(project, args: argparse.Namespace):
     """The preset's settings for this project's pair count and the chosen mode, with any flags on top."""
     from e2gan import pairs
-    from e2gan.finetune import selected_pair_ids
+    from e2gan.curate import selected_pair_ids
     from e2gan.hardware import detect
     from e2gan.presets import get_preset
 
@@ -133,7 +133,7 @@ def lora_settings(args: argparse.Namespace):
 
 def cmd_train_base(args: argparse.Namespace, store: ProjectStore) -> int:
     from e2gan.base_model import base_preset, concept_pairs, project_pairs, train_base
-    from e2gan.finetune import shipped_base
+    from e2gan.filters import shipped_base
     from e2gan.models.generator import GeneratorConfig
     from e2gan.progress import tqdm_progress
     from e2gan.teachers.offline import EDITS
@@ -162,7 +162,7 @@ def cmd_train_base(args: argparse.Namespace, store: ProjectStore) -> int:
 
 
 def cmd_finetune(args: argparse.Namespace, store: ProjectStore) -> int:
-    from e2gan import finetune
+    from e2gan import filters, finetune
     from e2gan.lora import DEFAULT_RANKS, LoraSettings, trainable_summary
     from e2gan.progress import tqdm_progress
 
@@ -172,7 +172,7 @@ def cmd_finetune(args: argparse.Namespace, store: ProjectStore) -> int:
     else:
         lora = lora_settings(args) or LoraSettings(ranks=project.get_setting("lora_ranks") or dict(DEFAULT_RANKS))
         if args.mode == "lora":
-            model = finetune.build_generator("lora", str(finetune.resolve_base(args.base)), lora, 0)
+            model = finetune.build_generator("lora", str(filters.resolve_base(args.base)), lora, 0)
             print(f"LoRA on the crucial layers {lora.ranks}: {trainable_summary(model)}")
         settings = preset_settings(project, args)
         print(f"Preset {args.preset}: {settings.steps} steps on {settings.crop} px crops, batch {settings.batch_size}")
@@ -205,7 +205,7 @@ def cmd_evaluate(args: argparse.Namespace, store: ProjectStore) -> int:
 
 
 def cmd_rank_search(args: argparse.Namespace, store: ProjectStore) -> int:
-    from e2gan.finetune import resolve_base
+    from e2gan.filters import resolve_base
     from e2gan.progress import tqdm_progress
     from e2gan.rank_search import search_project
 

@@ -141,6 +141,14 @@ def _save_png(project: Project, points, settings: CurateSettings, k: int, n: int
     atomic.write_with(project.curate_dir / "map.png", lambda f: img.save(f, format="PNG"))
 
 
+def selected_pair_ids(project: Project) -> list[str] | None:
+    """The curated training set (Curate step), or None to use every usable pair."""
+    try:
+        return list(atomic.read_json(project.curate_dir / "selection.json")["ids"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def read_selection(project: Project) -> dict | None:
     try:
         return atomic.read_json(project.curate_dir / "selection.json")

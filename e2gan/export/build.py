@@ -145,7 +145,7 @@ def _publish(project: Project, folder: Path, final: Path) -> Path:
 
 def reference_model(project: Project, run_id: str | None = None) -> BakedFilter:
     """The run's generator, LoRA merged, prompt baked in: what every export must reproduce."""
-    from e2gan.finetune import text_function, trained_generator
+    from e2gan.filters import text_function, trained_generator
     from e2gan.runs import get_run
 
     run = get_run(project, run_id, finished=True)
@@ -155,7 +155,7 @@ def reference_model(project: Project, run_id: str | None = None) -> BakedFilter:
 
 def heldout_batch(project: Project, pixel_scale: int, limit: int = 16) -> np.ndarray:
     """Photos the filter did not train on (all photos if every one trained), float32 (N, 3, R, R) in [0, 1]."""
-    from e2gan.finetune import selected_pair_ids
+    from e2gan.curate import selected_pair_ids
 
     trained = set(selected_pair_ids(project) or [])
     entries = sources.list_sources(project)

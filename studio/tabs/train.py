@@ -101,7 +101,7 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
 
     def on_start(name, preset_v, mode_v, base_v):
         project = _require(studio, name)
-        from e2gan import finetune
+        from e2gan import filters, finetune
         from e2gan.presets import get_preset
 
         n = _training_pairs(project)
@@ -109,7 +109,7 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
             raise gr.Error("No training pairs yet: generate them in the Teach tab first.")
         settings = get_preset(preset_v).train_settings(n, mode_v)
         try:
-            base_dir = str(finetune.resolve_base(base_v or None)) if mode_v in ("lora", "full") else None
+            base_dir = str(filters.resolve_base(base_v or None)) if mode_v in ("lora", "full") else None
             studio.jobs.start(
                 "training", name,
                 lambda job: finetune.finetune(project, mode_v, settings, None, base_dir, progress=job.on_progress, cancel=job.cancel),
@@ -163,7 +163,7 @@ def _require(studio: Studio, name):
 
 def _training_pairs(project) -> int:
     from e2gan import pairs
-    from e2gan.finetune import selected_pair_ids
+    from e2gan.curate import selected_pair_ids
 
     usable = {p.id for p in pairs.usable_pairs(project)}
     ids = selected_pair_ids(project)
@@ -174,7 +174,7 @@ def _layers_text(project, mode: str, base: str) -> str:
     if mode != "lora":
         return {"full": "Every weight of the base trains (baseline).", "scratch": "A new E2GAN generator trains from random weights (baseline).",
                 "pix2pix": "pix2pix's ResNet-9 (11.4 M parameters) trains from random weights (the paper's baseline)."}[mode]  # fmt: skip
-    from e2gan.finetune import resolve_base
+    from e2gan.filters import resolve_base
     from e2gan.lora import DEFAULT_RANKS, LAYER_GROUPS, LoraSettings, apply_lora, trainable_summary
     from e2gan.models.weights import load_generator
 
