@@ -69,8 +69,15 @@ def read_json(path: str | os.PathLike) -> Any:
 
 def append_line(path: str | os.PathLike, obj: Any) -> None:
     """Append one JSON line and flush it to disk. A torn last line is skipped by `read_lines`."""
+    append_lines(path, [obj])
+
+
+def append_lines(path: str | os.PathLike, objs: list[Any]) -> None:
+    """Append JSON lines with one write and one flush to disk (a log written every step at GPU rates)."""
+    if not objs:
+        return
     with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        f.write("".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in objs))
         f.flush()
         os.fsync(f.fileno())
 

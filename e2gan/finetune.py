@@ -13,6 +13,7 @@ The training pairs are the curated selection when there is one, else every usabl
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
@@ -173,13 +174,15 @@ def evaluate_on(generator: nn.Module, text, data: PairData, pixel_scale: int, li
 class RunStatus(TrainCallback):
     """Keeps the run's status.json current so other processes (the studio) can follow it."""
 
-    def __init__(self, run: Run, every: int = 5):
-        self.run, self.every = run, every
+    def __init__(self, run: Run, every_s: float = 2.0):
+        self.run, self.every_s, self.written = run, every_s, 0.0  # time-based: the same cost at any step rate
 
     def on_start(self, trainer, start_step):
         self.run.set_status("running", start_step, "starting" if start_step == 0 else f"resumed at step {start_step}")
+        self.written = time.monotonic()
 
     def on_step(self, trainer, step, losses):
-        if step % self.every == 0:
+        if time.monotonic() - self.written >= self.every_s:
             self.run.set_status("running", step, f"L1 {losses['g_l1']:.3f}")
+            self.written = time.monotonic()
 
