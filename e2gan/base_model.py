@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from e2gan import atomic, images, pairs, samples
+from e2gan.assets import asset
 from e2gan.augment import augment_photo
 from e2gan.callbacks import JsonlLog, ProgressReporter, SampleWriter
 from e2gan.data import PairData
@@ -29,7 +30,7 @@ from e2gan.text.cache import PromptCache
 from e2gan.train import TrainResult, Trainer, TrainSettings
 
 
-BASE_PRESETS = Path(__file__).resolve().parent.parent / "assets" / "presets" / "base.json"
+BASE_PRESETS = asset("presets", "base.json")
 
 
 def base_preset(name: str) -> dict:

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from e2gan.assets import asset
 from e2gan.models.generator import GeneratorConfig
 from e2gan.models.weights import load_generator
 from e2gan.runs import Run
@@ -19,7 +20,7 @@ from e2gan.text.encoder import TextEmbedding
 
 def shipped_base() -> Path:
     """The pretrained base generator that ships with the studio (assets/base)."""
-    return Path(__file__).resolve().parent.parent / "assets" / "base"
+    return asset("base")
 
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from e2gan.assets import asset
+
 if TYPE_CHECKING:
     from e2gan.train import TrainSettings
 
-PRESETS_FILE = Path(__file__).resolve().parent.parent / "assets" / "presets" / "training.json"
+PRESETS_FILE = asset("presets", "training.json")
 ENV_PRESETS = "E2GAN_PRESETS"  # a JSON file of one's own presets, in the same format, used instead
 
 

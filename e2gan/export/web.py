@@ -27,11 +27,12 @@ import zipfile
 from pathlib import Path
 
 from e2gan import atomic
+from e2gan.assets import asset
 from e2gan.text.cache import default_cache_dir
 
 ORT_WEB_VERSION = "1.30.0"
 RUNTIME_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
-TEMPLATE = Path(__file__).resolve().parents[2] / "assets" / "web"
+TEMPLATE = asset("web")
 
 
 class RuntimeUnavailable(RuntimeError):
