@@ -42,20 +42,20 @@ def split(concept: str, resolution: int, eval_photos: int = 4) -> tuple[PairData
 
 
 def cluster_subset(data: PairData, k: int, seed: int = 0, method: str = "cluster") -> PairData:
-    """E2GAN's data reduction on in-memory pairs: offline embeddings of input and edit, k-means, nearest."""
+    """E2GAN's data reduction on in-memory pairs, chosen exactly as the Curate step chooses: the product's
+    embedder, pair-feature space (`PairFeatures.vectors`) and selection (`e2gan.curate.select`)."""
     from PIL import Image
 
-    from e2gan.curate.embedders import OfflineEmbedder
+    from e2gan.curate import CurateSettings
+    from e2gan.curate.embedders import load_embedder
+    from e2gan.curate.features import PairFeatures
     from e2gan.curate.select import select
 
-    emb = OfflineEmbedder()
+    model = load_embedder(CurateSettings().embedder)
     to_img = lambda t: Image.fromarray(t.permute(1, 2, 0).numpy())  # noqa: E731
-    inp = emb.embed([to_img(s) for s in data.sources])
-    out = emb.embed([to_img(t) for t in data.targets])
-    edit = out - inp
-    edit /= np.linalg.norm(edit, axis=1, keepdims=True) + 1e-8
     ids = [str(i) for i in range(len(data))]
-    chosen = select(ids, np.concatenate([inp, edit], axis=1), k, method, seed).ids
+    features = PairFeatures(ids, model.embed([to_img(s) for s in data.sources]), model.embed([to_img(t) for t in data.targets]))
+    chosen = select(ids, features.vectors(), k, method, seed).ids
     return data.subset([int(i) for i in chosen])
 
 
