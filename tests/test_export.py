@@ -16,7 +16,7 @@ from e2gan.export.web import RUNTIME_FILES
 from e2gan.models.weights import load_generator
 from e2gan.project import ProjectStore
 from e2gan.runs import get_run
-from e2gan.runtime import FilterPack, OnnxFilter, finished_filters, load_pack
+from e2gan.runtime import OnnxFilter, finished_filters, load_pack
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from e2gan import images, sources
+from e2gan import images
 from e2gan.teachers import TeacherSpec, make_teacher
 from e2gan.teachers.diffusion import TeacherUnavailable
 from e2gan.teachers.look import compose, look_grid
