@@ -34,8 +34,10 @@ from e2gan.models.resnet_generator import ResnetGenerator
 from e2gan.models.weights import load_generator
 from e2gan.progress import ProgressFn
 from e2gan.project import Project
-from e2gan.runs import MODES, Run, get_run, new_run
+from e2gan.runs import MODES, Run, default_name, get_run, new_run
 from e2gan.train import Trainer, TrainSettings
+
+MODE_TITLES = {"lora": "LoRA", "full": "full fine-tune", "scratch": "from scratch", "pix2pix": "pix2pix"}  # in default names
 
 
 def finetune(
@@ -48,8 +50,10 @@ def finetune(
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     callbacks: Sequence[TrainCallback] = (),
+    preset: str | None = None,
 ) -> Run:
-    """Start a new run and train it to the end (or until cancelled); returns the run."""
+    """Start a new run and train it to the end (or until cancelled); returns the run. `preset` (the preset's
+    title, when the settings came from one) goes into the filter's default name."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     train = train or TrainSettings()
@@ -67,6 +71,8 @@ def finetune(
         "lora": asdict(lora) if mode == "lora" else None,
         "pair_ids": ids,
         "prompt": project.prompt,
+        "preset": preset,
+        "name": default_name(project, preset or MODE_TITLES[mode]),
     }
     pairs.pair_data(project, ids)  # fail early (no pairs) before creating a run folder
     run = new_run(project, settings)

@@ -21,6 +21,8 @@ from e2gan import atomic, processes
 from e2gan.project import Project, now_iso
 
 MODES = ("lora", "full", "scratch", "pix2pix")
+NAME_FILE = "name.json"  # the filter's name after a rename (settings.json stays what was asked)
+MAX_NAME_CHARS = 80
 
 
 class Run:
@@ -34,6 +36,14 @@ class Run:
     @property
     def settings(self) -> dict:
         return atomic.read_json(self.root / "settings.json")
+
+    @property
+    def name(self) -> str:
+        """The filter's human name: given at rename, else the one given at creation, else the run id."""
+        try:
+            return str(atomic.read_json(self.root / NAME_FILE)["name"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return str(self.settings.get("name") or self.id)
 
     @property
     def status(self) -> dict:
@@ -84,6 +94,26 @@ class Run:
 
     def __repr__(self) -> str:
         return f"Run({self.id!r})"
+
+
+def default_name(project: Project, how: str, when: datetime | None = None) -> str:
+    """"<project> · <preset or mode> · <date>": tells apart two filters of one project at a glance."""
+    when = when or datetime.now()
+    return f"{project.name} · {how} · {when.strftime('%d %b %H:%M')}"
+
+
+def rename_run(project: Project, run_id: str, name: str) -> Run:
+    """Give a run's filter a new name (shown in Try, exports, model cards and the phone page)."""
+    name = " ".join(str(name or "").split())
+    if not name:
+        raise ValueError("a filter's name cannot be empty")
+    if len(name) > MAX_NAME_CHARS:
+        raise ValueError(f"a filter's name may have at most {MAX_NAME_CHARS} characters, not {len(name)}")
+    run = get_run(project, run_id)
+    if any(other.name == name for other in list_runs(project) if other.id != run.id):
+        raise ValueError(f"another filter of {project.name} is already called {name!r}")
+    atomic.write_json(run.root / NAME_FILE, {"name": name})
+    return run
 
 
 def new_run(project: Project, settings: dict) -> Run:

@@ -168,11 +168,12 @@ def _cpu_copy(model: nn.Module, state: dict) -> nn.Module:
 class FilterRef:
     """A finished LoRA run, identified for the pack: `project/run`."""
 
-    name: str
+    name: str  # unique key: "<project> · <run id>"
     base: str
     adapter: str
     prompt: str
     pixel_scale: int
+    title: str = ""  # the filter's human name (a rename changes it, never the key)
 
 
 def finished_filters(store) -> list[FilterRef]:
@@ -186,7 +187,7 @@ def finished_filters(store) -> list[FilterRef]:
         for run in list_runs(store.open(info.name)):
             s = run.settings
             if s.get("mode") == "lora" and run.status.get("state") == "done" and (run.output_dir / "adapter_model.safetensors").is_file():
-                refs.append(FilterRef(f"{info.name} · {run.id}", s["base"], str(run.output_dir), s["prompt"], s["pixel_scale"]))
+                refs.append(FilterRef(f"{info.name} · {run.id}", s["base"], str(run.output_dir), s["prompt"], s["pixel_scale"], run.name))
     return refs
 
 

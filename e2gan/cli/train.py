@@ -63,8 +63,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
     _train_args(p)
     p.set_defaults(run=cmd_rank_search)
 
-    p = verbs.add_parser("runs", help="list a project's training runs")
+    p = verbs.add_parser("runs", help="list a project's training runs (its filters), or rename one")
     p.add_argument("name")
+    p.add_argument("--rename", nargs=2, metavar=("RUN", "NEW_NAME"), help="give run RUN's filter a new name")
     p.set_defaults(run=cmd_runs)
 
     p = verbs.add_parser(
@@ -176,9 +177,12 @@ def cmd_finetune(args: argparse.Namespace, store: ProjectStore) -> int:
             print(f"LoRA on the crucial layers {lora.ranks}: {trainable_summary(model)}")
         settings = preset_settings(project, args)
         print(f"Preset {args.preset}: {settings.steps} steps on {settings.crop} px crops, batch {settings.batch_size}")
-        run = finetune.finetune(project, args.mode, settings, lora, args.base, progress=tqdm_progress())
+        from e2gan.presets import get_preset
+
+        title = get_preset(args.preset).title
+        run = finetune.finetune(project, args.mode, settings, lora, args.base, progress=tqdm_progress(), preset=title)
     status = run.status
-    print(f"Run {run.id}: {status['state']} at step {status['step']}. {status.get('message', '')}")
+    print(f"Run {run.id} (“{run.name}”): {status['state']} at step {status['step']}. {status.get('message', '')}")
     if run.result:
         r = run.result
         print(f"  fit to the teacher: {r['fit_psnr']:.2f} dB PSNR, SSIM {r['fit_ssim']:.3f}; "
@@ -221,12 +225,18 @@ def cmd_rank_search(args: argparse.Namespace, store: ProjectStore) -> int:
 
 
 def cmd_runs(args: argparse.Namespace, store: ProjectStore) -> int:
-    from e2gan.runs import list_runs
+    from e2gan.runs import list_runs, rename_run
 
-    for run in list_runs(store.open(args.name)):
+    project = store.open(args.name)
+    if args.rename:
+        run = rename_run(project, *args.rename)
+        print(f"Run {run.id} is now called “{run.name}”.")
+        return 0
+    for run in list_runs(project):
         s, st = run.settings, run.status
         psnr = run.evaluation.get("psnr")
-        print(f"{run.id:28s} {s['mode']:8s} {st['state']:11s} step {st['step']:>6}  {'' if psnr is None else f'{psnr:.2f} dB'}")
+        quality = "" if psnr is None else f"{psnr:.2f} dB"
+        print(f"{run.id:28s} {s['mode']:8s} {st['state']:11s} step {st['step']:>6}  {quality:9s} {run.name}")
     return 0
 
 

@@ -113,7 +113,7 @@ def _build(project, run, formats, folder: Path, name: str, pixel_scale: int, tra
         tracker.advance(message="coreml")
 
     if "web" in formats:
-        site = web.build_web(fp32, folder / "web", f"{project.name} — E2GAN filter", settings["prompt"], pixel_scale)
+        site = web.build_web(fp32, folder / "web", run.name, settings["prompt"], pixel_scale)
         archive = web.zip_folder(site, folder / "web.zip")
         files.append({"file": "web/", "format": f"static web page, onnxruntime-web {web.ORT_WEB_VERSION}", "bytes": _size(site)})
         files.append(_file(archive, "the web page as a zip"))
@@ -190,7 +190,7 @@ def _report(project, run, pixel_scale, files, checks, latency, notes) -> dict:
     usable = [p for p in all_pairs.values() if p.usable]
     teacher = usable[0].teacher if usable else (project.get_setting("teacher") or {})
     return {
-        "title": f"{project.name} — E2GAN filter",
+        "title": run.name,
         "prompt": s["prompt"],
         "run": run.id,
         "teacher": teacher,

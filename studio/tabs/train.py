@@ -21,7 +21,7 @@ filter). Training continues if you close this page.
 """
 MODES = [("Base + LoRA on crucial layers (E2GAN)", "lora"), ("Base + full fine-tuning", "full"),
          ("E2GAN from scratch", "scratch"), ("pix2pix ResNet-9 from scratch", "pix2pix")]  # fmt: skip
-HISTORY_HEADERS = ["run", "mode", "state", "steps", "fit PSNR dB", "quality PSNR dB", "quality SSIM", "time", "trainable params", "stored"]
+HISTORY_HEADERS = ["filter", "run", "mode", "state", "steps", "fit PSNR dB", "quality PSNR dB", "quality SSIM", "time", "trainable params", "stored"]
 
 
 def build(studio: Studio, bar, tab: gr.Tab) -> None:
@@ -112,7 +112,8 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
             base_dir = str(filters.resolve_base(base_v or None)) if mode_v in ("lora", "full") else None
             studio.jobs.start(
                 "training", name,
-                lambda job: finetune.finetune(project, mode_v, settings, None, base_dir, progress=job.on_progress, cancel=job.cancel),
+                lambda job: finetune.finetune(project, mode_v, settings, None, base_dir, progress=job.on_progress, cancel=job.cancel,
+                                              preset=get_preset(preset_v).title),
             )  # fmt: skip
         except (Busy, FileNotFoundError, ValueError) as e:
             raise gr.Error(str(e)) from None
@@ -235,7 +236,7 @@ def _history_row(run) -> list:
     stored = f"{r['stored_bytes'] / 1e3:.0f} kB" if r.get("stored_bytes") else ""
     held = "" if q.get("held_out", True) else " (own pairs)"  # quality is on pairs left out of training when any were
     return [
-        run.id, s["mode"], st.get("state"), f"{st.get('step', 0)} / {s['train']['steps']}",
+        run.name, run.id, s["mode"], st.get("state"), f"{st.get('step', 0)} / {s['train']['steps']}",
         f"{r['fit_psnr']:.2f}" if "fit_psnr" in r else "",
         f"{q['psnr']:.2f}{held}" if q else "", f"{q['ssim']:.3f}" if q else "",
         format_duration(r["wall_s"]) if "wall_s" in r else "",

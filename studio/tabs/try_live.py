@@ -52,6 +52,9 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
         mix = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Blend amount", scale=2)
         mode = gr.Radio([("Side by side", "side"), ("Wipe", "wipe")], value="side", label="View", scale=1)
         refresh = gr.Button("↻ Filters", scale=0, min_width=80)
+    with gr.Row():
+        new_name = gr.Textbox(label="Rename this filter", placeholder="a name people will recognise", scale=4, elem_id="try-name")
+        rename = gr.Button("Rename", scale=1, elem_id="try-rename")
     status = gr.Markdown("", elem_id="try-status")
     with gr.Row():
         camera = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam", elem_id="try-camera", height=320)
@@ -66,13 +69,29 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
 
         return {ref.name: ref for ref in finished_filters(studio.store)}
 
-    def choices(name: str | None):
+    def choices(name: str | None, keep: str | None = None):
         refs = filters()
         if not refs:
             return gr.update(choices=[], value=None), gr.update(choices=["none"], value="none"), "No trained filter yet: train one in the **Train** tab."
-        preferred = next((n for n in refs if name and n.startswith(f"{name} · ")), next(iter(refs)))
-        names = list(refs)
-        return gr.update(choices=names, value=preferred), gr.update(choices=["none"] + names, value="none"), f"{len(names)} filters available."
+        preferred = keep if keep in refs else next((n for n in refs if name and n.startswith(f"{name} · ")), next(iter(refs)))
+        labelled = [(ref.title or key, key) for key, ref in refs.items()]  # people see names; the key stays the run
+        return (gr.update(choices=labelled, value=preferred), gr.update(choices=[("none", "none"), *labelled], value="none"),
+                f"{len(labelled)} filters available.")  # fmt: skip
+
+    def on_rename(name, key, text):
+        from e2gan.runs import rename_run
+
+        ref = filters().get(key)
+        if ref is None:
+            raise gr.Error("Pick a filter to rename first.")
+        project_name, run_id = key.split(" · ", 1)
+        project = studio.project(project_name)
+        try:
+            run = rename_run(project, run_id, text)
+        except (ValueError, FileNotFoundError, AttributeError) as e:
+            raise gr.Error(str(e)) from None
+        choice_update, blend_update, _ = choices(name, keep=key)
+        return choice_update, blend_update, f"Renamed to “{run.name}”.", ""
 
     def run(frame, name, intensity_v, blend_v, mix_v):
         from e2gan.runtime import load_pack
@@ -104,5 +123,6 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
     camera.stream(on_frame, [camera, *controls, mode], [output, fps], stream_every=0.1, concurrency_limit=1, api_name=False, show_progress="hidden")
     upload.change(on_upload, [upload, *controls], [upload_out], api_name="try_photo")
     refresh.click(choices, [bar.project], [choice, blend, status], api_name=False)
+    rename.click(on_rename, [bar.project, choice, new_name], [choice, blend, status, new_name], api_name=False)
     bar.on_open(choices, [bar.opened], [choice, blend, status])
     tab.select(choices, [bar.project], [choice, blend, status], api_name=False)  # filters trained since the page opened
