@@ -78,11 +78,12 @@ def register(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("--download-weights", action="store_true", help="download Inception-v3 (FID) and AlexNet (LPIPS) weights if missing")
     p.set_defaults(run=cmd_evaluate)
 
-    p = verbs.add_parser("apply", help="run a trained filter on image files")
+    p = verbs.add_parser("apply", help="run a trained filter on image and video files")
     p.add_argument("name")
-    p.add_argument("images", nargs="+", type=Path)
+    p.add_argument("images", nargs="+", type=Path, metavar="FILE", help="images, or videos (.mp4 .mov .mkv .webm .avi: same frame rate, audio kept)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--run", dest="run_id", default=None, help="run id (default: the newest finished run)")
+    p.add_argument("--smooth", type=float, default=0.0, help="videos: blend each frame with the previous output (0-0.9) against flicker")
     p.set_defaults(run=cmd_apply)
 
 
@@ -248,10 +249,16 @@ def cmd_apply(args: argparse.Namespace, store: ProjectStore) -> int:
     from e2gan.progress import Tracker, tqdm_progress
     from e2gan.runtime import load_run_filter
 
+    from e2gan.video import filter_video, is_video
+
     flt = load_run_filter(store.open(args.name), args.run_id)
     args.out.mkdir(parents=True, exist_ok=True)
-    tracker = Tracker("Applying filter", len(args.images), tqdm_progress())
-    for path in args.images:
+    for path in [p for p in args.images if is_video(p)]:
+        report = filter_video(path, args.out / path.name, flt, args.smooth, tqdm_progress())
+        print(f"  {path.name}: {report.summary()}")
+    stills = [p for p in args.images if not is_video(p)]
+    tracker = Tracker("Applying filter", len(stills), tqdm_progress())
+    for path in stills:
         try:
             frame = images.to_array(images.load_rgb(path))
         except images.ImageRejected as e:
