@@ -280,6 +280,23 @@ def add_zip(project: Project, zip_path: str | Path, **kw) -> ImportReport:
         return add_items(project, items, f"zip:{zip_path.name}", **kw)
 
 
+def add_snapshots(project: Project, frames: Sequence, **kw) -> ImportReport:
+    """Add webcam snapshots (uint8 RGB arrays) through the same decode and normalise path as files."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    def png(frame) -> bytes:
+        buffer = io.BytesIO()
+        Image.fromarray(np.ascontiguousarray(np.asarray(frame, dtype=np.uint8)[..., :3])).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    items = [(f"webcam-{stamp}-{i + 1}.png", (lambda f=f: png(f))) for i, f in enumerate(frames)]
+    return add_items(project, items, "webcam", **kw)
+
+
 def add_samples(project: Project, **kw) -> ImportReport:
     """Add the built-in sample photos (bundled in scikit-image and scikit-learn)."""
     return add_items(project, list(samples.iter_samples()), "samples", **kw)

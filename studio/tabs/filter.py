@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 
 from e2gan import sources
 from e2gan.project import ProjectError
@@ -32,6 +34,14 @@ def build(studio: Studio, bar: ProjectBar) -> None:
                               elem_id="source-path", visible=bool(roots))  # fmt: skip
             add_path = gr.Button("Add from folder / zip", elem_id="add-path", visible=bool(roots))
             add_samples = gr.Button("Use sample images", variant="secondary", elem_id="add-samples")
+            with gr.Accordion("…or your webcam", open=False, elem_id="capture-panel"):
+                camera = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam", elem_id="capture-camera", height=220)
+                with gr.Row():
+                    shots = gr.Slider(1, 12, value=3, step=1, label="Snapshots", elem_id="capture-count")
+                    capture = gr.Button("Capture (3-2-1)", elem_id="capture-start")
+                countdown = gr.Markdown("", elem_id="capture-countdown")
+                strip = gr.Gallery(label="Captures: click one to drop it", columns=6, height=140, elem_id="capture-strip")
+                add_captures = gr.Button("Add captures to the sources", variant="primary", elem_id="capture-add")
         with gr.Column(scale=2):
             counts = gr.Markdown("", elem_id="source-counts")
             gallery = gr.Gallery(label="Source images", columns=6, height=420, elem_id="source-gallery")
@@ -103,12 +113,50 @@ def build(studio: Studio, bar: ProjectBar) -> None:
     def on_path(name, text, progress=gr.Progress()):
         return run_import(name, lambda p, cb: sources.add_path(p, text, studio.import_roots, progress=cb), progress)
 
+    latest: dict[str, np.ndarray] = {}  # browser session → the newest webcam frame
+    captured = gr.State([])  # this session's snapshots, kept or dropped before they are added
+
+    def on_camera(frame, request: gr.Request):
+        if frame is not None:
+            latest[_session(request)] = frame
+
+    def on_capture(count, frames, request: gr.Request):
+        """A countdown, then `count` snapshots a second apart, each added to the strip as it is taken."""
+        frames = list(frames or [])
+        session = _session(request)
+        if session not in latest:
+            raise gr.Error("Start the webcam first (press Record), then capture.")
+        for i in range(int(count)):
+            for tick in ("3…", "2…", "1…") if i == 0 else ("…",):
+                yield f"**{tick}** snapshot {i + 1} of {int(count)}", gr.update(), frames
+                time.sleep(1.0)
+            frames.append(latest[session].copy())
+            yield f"Snapshot {i + 1} of {int(count)} taken.", frames, frames
+        yield f"{len(frames)} captures: click one to drop it, then add them to the sources.", frames, frames
+
+    def on_drop(frames, evt: gr.SelectData):
+        frames = [f for i, f in enumerate(frames or []) if i != evt.index]
+        return frames, frames, f"{len(frames)} captures."
+
+    def on_add_captures(name, frames, progress=gr.Progress()):
+        if not frames:
+            raise gr.Error("No captures yet: start the webcam and press Capture.")
+        return (*run_import(name, lambda p, cb: sources.add_snapshots(p, frames, progress=cb), progress), [], [])
+
+    camera.stream(on_camera, [camera], None, stream_every=0.2, concurrency_limit=1, api_name=False, show_progress="hidden")
+    capture.click(on_capture, [shots, captured], [countdown, strip, captured], api_name=False)
+    strip.select(on_drop, [captured], [captured, strip, countdown], api_name=False)
+    add_captures.click(on_add_captures, [bar.project, captured], import_outputs + [captured, strip], api_name=False)
     add_samples.click(on_samples, [bar.project], import_outputs, api_name="add_samples")
     uploads.upload(on_uploads, [bar.project, uploads], import_outputs, api_name="add_uploads")
     add_path.click(on_path, [bar.project, path], import_outputs, api_name="add_path")
     save_prompt.click(on_save_prompt, [bar.project, prompt], [bar.message, bar.status], api_name="save_prompt")
     prompt.submit(on_save_prompt, [bar.project, prompt], [bar.message, bar.status], api_name=False)
     bar.on_open(view, [bar.opened], view_outputs)
+
+
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "local"
 
 
 def _counts_text(n: int) -> str:

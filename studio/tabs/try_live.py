@@ -7,8 +7,13 @@ import time
 import gradio as gr
 import numpy as np
 
-from studio.context import Studio
+from studio.context import Studio, gradio_progress
 
+COMPARE_INTRO = """\
+### Compare with the teacher
+The filter next to its teacher on photos it did not train on, through the same path as the webcam. Drag the
+line to wipe between the teacher's edit and the filter's; click a row to show that photo.
+"""
 INTRO = """\
 **Step 5 — try it.** Start the webcam: every frame goes through the filter; switch filters, change the
 intensity or blend two filters while it streams. No webcam? Upload a photo instead.
@@ -63,6 +68,22 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
     with gr.Row():
         upload = gr.Image(sources=["upload"], type="numpy", label="…or a photo", elem_id="try-upload", height=260)
         upload_out = gr.Image(label="Filtered photo", elem_id="try-upload-out", height=260)
+    with gr.Row():
+        video = gr.Video(sources=["upload"], label="…or a video", elem_id="try-video", height=260)
+        video_out = gr.Video(label="Filtered video (same frame rate, audio kept)", elem_id="try-video-out", height=260)
+    video_info = gr.Markdown("", elem_id="try-video-info")
+    gr.Markdown(COMPARE_INTRO)
+    with gr.Row():
+        compare_with = gr.Dropdown(label="Side by side with another filter of this project", choices=[("none", "none")], value="none",
+                                   scale=3, elem_id="compare-with")  # fmt: skip
+        compare = gr.Button("Compare again", scale=1, elem_id="compare-run")
+    verdict = gr.Markdown("", elem_id="compare-verdict")
+    with gr.Row():
+        wipe = gr.ImageSlider(label="Teacher ⟷ filter (drag the line)", type="numpy", elem_id="compare-wipe", height=420, scale=2)
+        rows = gr.Gallery(label="photo | teacher | filter", columns=1, height=420, elem_id="compare-rows", scale=3)
+    with gr.Accordion("The numbers", open=False):
+        numbers = gr.Markdown("", elem_id="compare-numbers")
+    shown = gr.State(None)  # the comparison's teacher and filter images, for the wipe
 
     def filters():
         from e2gan.runtime import finished_filters
@@ -119,9 +140,66 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
             raise gr.Error("No trained filter yet: train one in the Train tab.")
         return filtered
 
+    def on_compare(key, other):
+        from e2gan.compare import compare_runs
+
+        if not key or " · " not in key:
+            return "", None, [], "", None, gr.update()
+        project_name, run_id = key.split(" · ", 1)
+        project = studio.project(project_name)
+        if project is None:
+            return "", None, [], "", None, gr.update()
+        siblings = [(r.title or k, k) for k, r in filters().items() if k.startswith(f"{project_name} · ") and k != key]
+        other_id = other.split(" · ", 1)[1] if other and other != "none" and other.startswith(f"{project_name} · ") else None
+        try:
+            c = compare_runs(project, [run_id] + ([other_id] if other_id else []))
+        except (FileNotFoundError, ValueError) as e:
+            raise gr.Error(str(e)) from None
+        names = list(c.filtered)
+        lines = [f"**{n}**: {c.verdict(n)}" for n in names]
+        table = ["| filter | PSNR dB ↑ | SSIM ↑ | GMSD (edges, 0 = same) ↓ |", "|---|---|---|---|"]
+        table += [f"| {n} | {m['psnr']:.2f} | {m['ssim']:.3f} | {m['gmsd']:.3f} |" for n, m in c.metrics.items()]
+        where = "photos it did not train on" if c.held_out else "its own training photos (every pair was trained on)"
+        numbers_md = "\n".join(table) + f"\n\nAgainst the teacher on {len(c.photos)} {where}, through the same path as the webcam."
+        pairs_shown = list(zip(c.teacher, c.filtered[names[0]]))  # the wipe: teacher ⟷ the chosen filter
+        caption = " | ".join(["photo", "teacher", *names])
+        first = pairs_shown[0] if pairs_shown else None
+        return ("\n\n".join(lines), first, [(r, caption) for r in c.rows()], numbers_md, pairs_shown,
+                gr.update(choices=[("none", "none"), *siblings], value=other if other_id else "none"))  # fmt: skip
+
+    def on_pick(pairs_shown, evt: gr.SelectData):
+        if not pairs_shown or evt.index is None:
+            return gr.update()
+        return pairs_shown[evt.index]
+
+    compare_outputs = [verdict, wipe, rows, numbers, shown, compare_with]
+    choice.change(on_compare, [choice, gr.State("none")], compare_outputs, api_name=False)
+    compare.click(on_compare, [choice, compare_with], compare_outputs, api_name=False)
+    compare_with.input(on_compare, [choice, compare_with], compare_outputs, api_name=False)
+    rows.select(on_pick, [shown], [wipe], api_name=False)
+
+    def on_video(path, key, intensity_v, blend_v, mix_v, progress=gr.Progress()):
+        from pathlib import Path
+
+        from e2gan.video import filter_video
+
+        if not path:
+            return None, ""
+        refs = filters()
+        if key not in refs:
+            raise gr.Error("Pick a filter first (train one in the Train tab).")
+        project = studio.project(key.split(" · ", 1)[0])
+        out = project.exports_dir / "videos" / f"{Path(path).stem}-{key.split(' · ', 1)[1]}.mp4"
+        try:
+            report = filter_video(path, out, lambda frame: run(frame, key, intensity_v, blend_v, mix_v), progress=gradio_progress(progress))
+        except ValueError as e:
+            raise gr.Error(str(e)) from None
+        return str(out), report.summary()
+
     controls = [choice, intensity, blend, mix]
     camera.stream(on_frame, [camera, *controls, mode], [output, fps], stream_every=0.1, concurrency_limit=1, api_name=False, show_progress="hidden")
     upload.change(on_upload, [upload, *controls], [upload_out], api_name="try_photo")
+    video.upload(on_video, [video, *controls], [video_out, video_info], api_name=False)
     refresh.click(choices, [bar.project], [choice, blend, status], api_name=False)
     rename.click(on_rename, [bar.project, choice, new_name], [choice, blend, status, new_name], api_name=False)
     bar.on_open(choices, [bar.opened], [choice, blend, status])

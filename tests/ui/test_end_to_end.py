@@ -1,5 +1,6 @@
 """The whole flow in a real browser on a clean projects folder, without a terminal:
-prompt → sample photos → teacher pairs → curated subset → quick training → webcam → ONNX and phone export.
+prompt → sample photos → teacher pairs → curated subset → quick training → webcam, the filter next to its
+teacher, a name of its own → ONNX and phone export.
 
 With E2GAN_SCREENSHOTS=DIR set, a screenshot of every tab is saved there (the README's pictures).
 """
@@ -86,8 +87,17 @@ def test_prompt_to_phone_in_the_browser(studio_server, page):
     page.locator("#try-camera button", has_text="Record").click()
     expect(page.locator("#try-fps")).to_contain_text("fps", timeout=60_000)
     expect(page.locator("#try-output img")).to_have_count(1)
-    shoot(page, "5-try")
     page.locator("#try-camera button", has_text="Stop").click() if page.locator("#try-camera button", has_text="Stop").count() else None
+
+    # 5b. Compare: photo | teacher | filter on photos it did not train on, a verdict; then a name of our own
+    expect(page.locator("#compare-verdict")).to_contain_text("teacher", timeout=120_000)
+    expect(page.locator("#compare-rows img").first).to_be_visible()
+    expect(page.locator("#compare-wipe img").first).to_be_visible()
+    field(page, "try-name").fill("Sunday cartoon")
+    page.locator("#try-rename").click()
+    expect(page.locator("#try-status")).to_contain_text("Renamed to “Sunday cartoon”", timeout=60_000)
+    expect(field(page, "try-filter")).to_have_value("Sunday cartoon")
+    shoot(page, "5-try")
 
     # 6. Export: ONNX + the phone web build, verified
     tab(page, "Export")
@@ -95,6 +105,7 @@ def test_prompt_to_phone_in_the_browser(studio_server, page):
     page.locator("#export-run").click()
     expect(page.locator("#export-summary")).to_contain_text("Verified", timeout=300_000)
     expect(page.locator("#model-card")).to_contain_text("turn it into a cartoon")
+    expect(page.locator("#model-card")).to_contain_text("Sunday cartoon")  # the filter's name heads its card
     shoot(page, "6-export")
 
     project = ProjectStore(studio_server.projects).open("cartoon me")

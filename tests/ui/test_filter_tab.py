@@ -40,3 +40,27 @@ def test_create_project_and_add_samples(studio_server, page):
     page.reload(wait_until="load")
     expect(page.locator("#source-counts")).to_contain_text(f"{n} source images")
     assert (studio_server.projects / "watercolour" / "sources" / "manifest.json").is_file()
+
+
+def test_webcam_snapshots_become_source_images(studio_server, page):
+    """The fake camera: three snapshots after a countdown, one dropped from the strip, two added as sources."""
+    page.goto(studio_server.url, wait_until="load")
+    field(page, "new-name").fill("my face")
+    page.locator("#create-project").click()
+    expect(page.locator("#source-counts")).to_contain_text("No source images yet")
+    page.locator("#capture-panel").get_by_text("…or your webcam").click()
+    page.locator("#capture-camera").get_by_text("Click to Access Webcam").click()
+    page.locator("#capture-camera button", has_text="Record").click()
+    count = page.locator("#capture-count input[type=number]")
+    count.fill("3")
+    count.press("Enter")
+    page.locator("#capture-start").click()
+    expect(page.locator("#capture-countdown")).to_contain_text("3 captures", timeout=120_000)
+    expect(page.locator("#capture-strip img")).to_have_count(3)
+    page.locator("#capture-strip img").first.click()
+    expect(page.locator("#capture-countdown")).to_contain_text("2 captures")
+    page.locator("#capture-add").click()
+    expect(page.locator("#source-counts")).to_contain_text("2 source images", timeout=120_000)
+    expect(page.locator("#source-gallery img")).to_have_count(2)
+    manifest = (studio_server.projects / "my face" / "sources" / "manifest.json").read_text()
+    assert manifest.count('"origin": "webcam"') == 2
