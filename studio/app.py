@@ -81,6 +81,7 @@ def launch(options: LaunchOptions, block: bool = True):
         allowed_paths=[str(store.root)],
         max_file_size=f"{options.max_upload_mb}mb",
         prevent_thread_lock=not block,
+        show_error=True,  # an unforeseen error shows its own message, never a bare "Error"
         footer_links=[],
         css=CSS,
         head=curate_tab.MAP_EVENTS_JS,

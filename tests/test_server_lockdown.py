@@ -235,6 +235,12 @@ def test_import_paths_are_off_when_sharing_on_the_network_unless_allowed(tmp_pat
         sources.check_import_path(tmp_path, ())
 
 
+@pytest.mark.parametrize("preset, mode, message", [("fast", "lora", "'fast'.*not in the list of choices"), ("quick", "bogus", "bogus is not in the list of choices")])
+def test_probe_api_unknown_preset_or_mode_gets_a_message_not_a_bare_error(client, preset, mode, message):
+    with pytest.raises(AppError, match=message):
+        client.predict("probe", preset, mode, "", api_name="/train_start")
+
+
 def test_probe_api_unknown_project_gets_a_message_and_the_server_lives_on(client, server):
     with pytest.raises(AppError, match="Create or open a project first"):
         client.predict("no such project", api_name="/add_samples")

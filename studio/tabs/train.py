@@ -107,13 +107,17 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
         n = _training_pairs(project)
         if not n:
             raise gr.Error("No training pairs yet: generate them in the Teach tab first.")
-        settings = get_preset(preset_v).train_settings(n, mode_v)
         try:
+            if mode_v not in finetune.MODES:
+                raise ValueError(f"mode must be one of {', '.join(finetune.MODES)}, not {mode_v!r}")
+            preset = get_preset(preset_v)
+            settings = preset.train_settings(n, mode_v)
+            settings.validate()
             base_dir = str(filters.resolve_base(base_v or None)) if mode_v in ("lora", "full") else None
             studio.jobs.start(
                 "training", name,
                 lambda job: finetune.finetune(project, mode_v, settings, None, base_dir, progress=job.on_progress, cancel=job.cancel,
-                                              preset=get_preset(preset_v).title),
+                                              preset=preset.title),
             )  # fmt: skip
         except (Busy, FileNotFoundError, ValueError) as e:
             raise gr.Error(str(e)) from None
