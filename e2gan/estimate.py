@@ -9,6 +9,7 @@ the measured steps needed (GPU allocator peak, or growth of this process's resid
 from __future__ import annotations
 
 import functools
+import statistics
 import tempfile
 import time
 from dataclasses import dataclass
@@ -44,9 +45,10 @@ def estimate(preset: Preset, n_pairs: int, device: str = "auto", mode: str = "lo
 
 @functools.lru_cache(maxsize=16)
 def step_cost(
-    crop: int, batch_size: int = 1, device: str = "auto", steps: int = 3, mode: str = "lora", adversarial: bool = True
+    crop: int, batch_size: int = 1, device: str = "auto", steps: int = 5, mode: str = "lora", adversarial: bool = True
 ) -> tuple[float, float]:
-    """(seconds per training step, peak extra memory in MB) for `mode` on the default generator."""
+    """(seconds per training step, peak extra memory in MB) for `mode` on the default generator: the median
+    of `steps` timed steps after two untimed ones (the first steps pay for allocation and kernel setup)."""
     import numpy as np
     import psutil
     import torch
@@ -62,7 +64,7 @@ def step_cost(
     g, (tokens, dim) = _model(mode)
     text = lambda p: TextEmbedding(torch.zeros(len(p), tokens, dim), torch.ones(len(p), tokens))  # noqa: E731
     settings = TrainSettings(
-        steps=steps + 1, crop=crop, batch_size=batch_size, gan_from=0.0 if adversarial else 1.0, edge_weight=1.0,
+        steps=steps + 2, crop=crop, batch_size=batch_size, gan_from=0.0 if adversarial else 1.0, edge_weight=1.0,
         checkpoint_every=10**9, sample_every=10**9, device=str(dev),
     )  # fmt: skip
     rss = psutil.Process().memory_info().rss
@@ -70,11 +72,14 @@ def step_cost(
         trainer = Trainer(g, data, text, settings, Path(tmp))
         if dev.type == "cuda":
             torch.cuda.reset_peak_memory_stats()
-        trainer.train_step(0)  # warm-up
-        start = time.perf_counter()
-        for step in range(1, steps + 1):
+        for step in range(2):  # warm-up
             trainer.train_step(step)
-        per_step = (time.perf_counter() - start) / steps
+        times = []
+        for step in range(2, steps + 2):
+            start = time.perf_counter()
+            trainer.train_step(step)
+            times.append(time.perf_counter() - start)
+        per_step = statistics.median(times)
     if dev.type == "cuda":
         memory = torch.cuda.max_memory_allocated() / 2**20
     else:

@@ -60,6 +60,11 @@ def quick(module: str, *args: str) -> str:
     return out.stdout
 
 
+def test_estimates_quick_mode_prints_estimate_and_measured_time():
+    (found,) = tables(quick("benchmarks.estimates", "--presets", "quick", "--pairs", "3"))
+    assert len(found) == 3 and "estimate / measured" in found[0]
+
+
 def test_sizing_quick_mode_measures_each_width():
     (found,) = tables(quick("benchmarks.sizing"))
     assert len(found) == 2 + 2 and "held-out PSNR" in found[0]
