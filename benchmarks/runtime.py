@@ -36,12 +36,53 @@ def fps(runner, frame: np.ndarray, frames: int) -> float:
     return frames / (time.perf_counter() - start)
 
 
+STAGES = ("decode", "resize", "network", "compose", "layout", "encode")
+
+
+def try_tab_frame_ms(runner, frame: np.ndarray, frames: int, image_format: str) -> dict[str, float]:
+    """Median ms per stage of one Try-tab frame, as the server does it: decode the PNG the browser sends
+    (Gradio's own decoder), `e2gan.live.live_frame` (resize, network, compose, side-by-side layout), then
+    encode the output as Gradio's image output does (`image_format`, written to its cache)."""
+    import base64
+    import io
+    import statistics
+
+    from gradio import image_utils, processing_utils
+    from PIL import Image
+
+    from e2gan.live import live_frame
+
+    buffer = io.BytesIO()
+    Image.fromarray(frame).save(buffer, format="PNG")
+    data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    per: dict[str, list[float]] = {k: [] for k in (*STAGES, "total")}
+    with tempfile.TemporaryDirectory() as cache:
+        for i in range(frames + 3):
+            t0 = time.perf_counter()
+            decoded = image_utils.decode_base64_to_image_array(data_url)
+            t1 = time.perf_counter()
+            shown = live_frame(runner, decoded, "side")
+            t2 = time.perf_counter()
+            processing_utils.save_img_array_to_cache(shown, cache, format=image_format)
+            t3 = time.perf_counter()
+            if i < 3:
+                continue  # warm-up
+            inside = runner.timing
+            stages = {"decode": t1 - t0, **inside, "layout": (t2 - t1) - sum(inside.values()), "encode": t3 - t2, "total": t3 - t0}
+            for k, v in stages.items():
+                per[k].append(v * 1000)
+    return {k: statistics.median(v) for k, v in per.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--pixel-scale", type=int, default=256, help="short side the filter runs at")
+    parser.add_argument("--quick", action="store_true", help="seconds-long check: 2 frames at 64 px; publishes nothing")
     args = parser.parse_args()
+    if args.quick:
+        args.frames, args.pixel_scale = 2, 64
     torch.set_num_threads(args.threads)
     info = machine()
     torch.manual_seed(0)
@@ -68,13 +109,21 @@ def main() -> None:
             "onnxruntime int8": OnnxFilter(int8, args.pixel_scale, args.threads),
         }
         results = {name: fps(runner, frame, args.frames) for name, runner in arms.items()}
+        live = {f"{name}, {fmt}": try_tab_frame_ms(arms[name], frame, args.frames, fmt) for name in ("PyTorch (filter pack)", "onnxruntime int8") for fmt in ("webp", "jpeg")}
     base_fps = results["PyTorch (filter pack)"]
     rows = [[name, f"{v:.1f}", f"{1000 / v:.0f}", f"{v / base_fps:.2f}x"] for name, v in results.items()]
+    live_rows = [[name, *(f"{ms[k]:.1f}" for k in STAGES), f"{ms['total']:.0f}", f"{1000 / ms['total']:.1f}"] for name, ms in live.items()]
     body = (
         f"640x480 frames filtered at {args.pixel_scale} px, {args.frames} frames after 3 warm-up, {args.threads} threads.\n\n"
         + table(["runtime", "fps", "ms / frame", "vs PyTorch"], rows)
+        + "\n\nThe Try tab's whole per-frame path on the server (`e2gan.live.live_frame` between Gradio's own decode of "
+        "the PNG the browser sends and its encode of the before | after image), median ms per stage:\n\n"
+        + table(["runtime, output format", *STAGES, "total ms", "fps"], live_rows)
     )
-    publish("runtime", f"python -m benchmarks.runtime --threads {args.threads} --frames {args.frames} --pixel-scale {args.pixel_scale}", info, body, {"fps": results})
+    if args.quick:
+        print(body)
+        return
+    publish("runtime", f"python -m benchmarks.runtime --threads {args.threads} --frames {args.frames} --pixel-scale {args.pixel_scale}", info, body, {"fps": results, "try_tab_ms": live})
 
 
 if __name__ == "__main__":

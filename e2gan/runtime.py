@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def check_frame(frame: np.ndarray) -> None:
 
 
 class FrameRunner:
-    """Resize to the pixel scale, run `_run` on a [0, 1] float NCHW batch, compose onto the full frame."""
+    """Resize to the pixel scale, run `_run` on a [0, 1] float NCHW batch, compose onto the full frame.
+    `timing` holds the last frame's seconds per stage (resize, network, compose), for the live benchmark."""
 
     pixel_scale: int = 256
 
@@ -54,13 +56,18 @@ class FrameRunner:
 
         from e2gan.compose import compose
 
+        t0 = time.perf_counter()
         h, w = frame.shape[:2]
         work = work_size((w, h), self.pixel_scale)
         x = frame if (w, h) == work else cv2.resize(frame, work, interpolation=cv2.INTER_AREA)
         batch = (x.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
+        t1 = time.perf_counter()
         out = self._run(np.ascontiguousarray(batch))[0]
         y = (np.clip(out, 0, 1).transpose(1, 2, 0) * 255.0 + 0.5).astype(np.uint8)
-        return y if (w, h) == work else compose(frame, x, y)
+        t2 = time.perf_counter()
+        result = y if (w, h) == work else compose(frame, x, y)
+        self.timing = {"resize": t1 - t0, "network": t2 - t1, "compose": time.perf_counter() - t2}
+        return result
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         raise NotImplementedError

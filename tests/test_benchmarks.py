@@ -65,6 +65,12 @@ def test_estimates_quick_mode_prints_estimate_and_measured_time():
     assert len(found) == 3 and "estimate / measured" in found[0]
 
 
+def test_runtime_quick_mode_breaks_down_the_try_tab_frame():
+    (arms, live) = tables(quick("benchmarks.runtime"))
+    assert len(arms) == 2 + 3
+    assert all(stage in live[0] for stage in ("decode", "resize", "network", "compose", "layout", "encode")) and len(live) == 2 + 4
+
+
 def test_sizing_quick_mode_measures_each_width():
     (found,) = tables(quick("benchmarks.sizing"))
     assert len(found) == 2 + 2 and "held-out PSNR" in found[0]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import gradio as gr
 import numpy as np
 
+from e2gan.live import FpsMeter, live_frame
 from studio.context import Studio, gradio_progress
 
 COMPARE_INTRO = """\
@@ -18,33 +17,6 @@ INTRO = """\
 **Step 5 — try it.** Start the webcam: every frame goes through the filter; switch filters, change the
 intensity or blend two filters while it streams. No webcam? Upload a photo instead.
 """
-
-
-class FpsMeter:
-    """Frames per second of a stream, per browser session (smoothed)."""
-
-    def __init__(self) -> None:
-        self.last: dict[str, float] = {}
-        self.fps: dict[str, float] = {}
-
-    def tick(self, session: str) -> float:
-        now = time.monotonic()
-        if session in self.last:
-            rate = 1.0 / max(now - self.last[session], 1e-6)
-            self.fps[session] = 0.8 * self.fps.get(session, rate) + 0.2 * rate
-        self.last[session] = now
-        return self.fps.get(session, 0.0)
-
-
-def compose(before: np.ndarray, after: np.ndarray, mode: str) -> np.ndarray:
-    """Side by side, or a wipe: the left half before, the right half after, a white line between."""
-    if mode == "wipe":
-        out = after.copy()
-        mid = out.shape[1] // 2
-        out[:, :mid] = before[:, :mid]
-        out[:, max(mid - 1, 0) : mid + 1] = 255
-        return out
-    return np.concatenate([before, after], axis=1)
 
 
 def build(studio: Studio, bar, tab: gr.Tab) -> None:
@@ -63,7 +35,7 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
     status = gr.Markdown("", elem_id="try-status")
     with gr.Row():
         camera = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam", elem_id="try-camera", height=320)
-        output = gr.Image(label="Before | after", streaming=True, elem_id="try-output", height=320)
+        output = gr.Image(label="Before | after", streaming=True, format="jpeg", elem_id="try-output", height=320)  # WebP: 15-30x slower to encode (benchmarks.runtime)
     fps = gr.Markdown("", elem_id="try-fps")
     with gr.Row():
         upload = gr.Image(sources=["upload"], type="numpy", label="…or a photo", elem_id="try-upload", height=260)
@@ -114,23 +86,29 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
         choice_update, blend_update, _ = choices(name, keep=key)
         return choice_update, blend_update, f"Renamed to “{run.name}”.", ""
 
-    def run(frame, name, intensity_v, blend_v, mix_v):
+    def configured(name, intensity_v, blend_v, mix_v):
+        """The pack holding every filter, set to `name` at this intensity and blend (None: no such filter)."""
         from e2gan.runtime import load_pack
 
         refs = filters()
-        if frame is None or not name or name not in refs:
+        if not name or name not in refs:
             return None
         pack = load_pack([refs[name]] + [r for n, r in refs.items() if n != name])
         other = blend_v if blend_v not in (None, "none") and blend_v in pack.names and blend_v != name else None
         pack.configure(name, float(intensity_v), other, float(mix_v))
-        return pack(np.ascontiguousarray(frame[..., :3]))
+        return pack
+
+    def run(frame, name, intensity_v, blend_v, mix_v):
+        pack = configured(name, intensity_v, blend_v, mix_v) if frame is not None else None
+        return None if pack is None else pack(np.ascontiguousarray(frame[..., :3]))
 
     def on_frame(frame, name, intensity_v, blend_v, mix_v, mode_v, request: gr.Request):
-        filtered = run(frame, name, intensity_v, blend_v, mix_v)
-        if filtered is None:
+        pack = configured(name, intensity_v, blend_v, mix_v) if frame is not None else None
+        if pack is None:
             return None, "Pick a filter to start."
+        shown = live_frame(pack, frame, mode_v)  # the same per-frame code the runtime benchmark measures
         rate = meter.tick(getattr(request, "session_hash", None) or "local")
-        return compose(frame[..., :3], filtered, mode_v), f"**{rate:.1f} fps** · {frame.shape[1]}×{frame.shape[0]} webcam"
+        return shown, f"**{rate:.1f} fps** · {frame.shape[1]}×{frame.shape[0]} webcam"
 
     def on_upload(image, name, intensity_v, blend_v, mix_v):
         if image is None:
