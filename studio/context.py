@@ -83,3 +83,8 @@ def gradio_progress(progress) -> ProgressFn:
         progress((event.done, event.total), desc=event.describe(), unit="items")
 
     return callback
+
+
+def plural(n: int, word: str) -> str:
+    """"1 pair", "3 pairs"."""
+    return f"{n} {word}{'' if n == 1 else 's'}"

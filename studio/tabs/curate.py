@@ -10,9 +10,10 @@ from e2gan.curate.plot import figure
 from e2gan.estimate import estimate
 from e2gan.hardware import detect
 from e2gan.presets import get_preset
-from studio.context import Studio, gradio_progress, status_markdown
+from studio.context import Studio, gradio_progress, plural, status_markdown
 from studio.project_bar import ProjectBar
 
+DEFAULT_K = 24
 INTRO = """\
 **Step 3 — curate.** Each dot is a pair; similar photos and edits sit together and share a colour.
 E2GAN trains on a small, diverse subset: one pair from each of **K** clusters (★). Red crosses are
@@ -57,7 +58,7 @@ MAP_EVENTS_JS = """
 def build(studio: Studio, bar: ProjectBar, tab: gr.Tab) -> None:
     gr.Markdown(INTRO)
     with gr.Row():
-        k = gr.Slider(1, 200, value=24, step=1, label="K: pairs to train on", scale=3, elem_id="k-slider")
+        k = gr.Slider(1, DEFAULT_K, value=DEFAULT_K, step=1, label="K: pairs to train on", scale=3, elem_id="k-slider")  # max: the pair count
         method = gr.Radio([("Similarity clustering (E2GAN)", "cluster"), ("Random (baseline)", "random")], value="cluster", label="Selection", scale=2)
         embedder = gr.Textbox(value="offline", label="Embedder (offline, or clip:MODEL/PRETRAINED)", scale=2)
         run = gr.Button("Curate", variant="primary", scale=1, elem_id="curate-run")
@@ -73,7 +74,7 @@ def build(studio: Studio, bar: ProjectBar, tab: gr.Tab) -> None:
                 include = gr.Button("Include", elem_id="include-pairs")
                 exclude = gr.Button("Exclude", elem_id="exclude-pairs")
                 clear = gr.Button("Reset to automatic", elem_id="clear-pairs")
-    gallery = gr.Gallery(label="Selected for training", columns=6, height=300, elem_id="selected-gallery")
+    gallery = gr.Gallery(label="Selected for training", columns=6, height=300, object_fit="contain", elem_id="selected-gallery")  # before | after, whole
     click_box = gr.Textbox(elem_id="map-click", elem_classes=["e2gan-hidden"], container=False)
     selection_box = gr.Textbox(elem_id="map-selection", elem_classes=["e2gan-hidden"], container=False)
     targets = gr.State([])
@@ -111,7 +112,7 @@ def build(studio: Studio, bar: ProjectBar, tab: gr.Tab) -> None:
 
     def on_region(value):
         ids = [i for i in (value or "").split(",") if i]
-        return (f"{len(ids)} pairs selected on the map." if ids else "Nothing selected on the map."), ids
+        return (f"{plural(len(ids), 'pair')} selected on the map." if ids else "Nothing selected on the map."), ids
 
     def manual(action: str):
         def handler(name, ids, k_v, method_v, embedder_v, progress=gr.Progress()):
@@ -123,22 +124,26 @@ def build(studio: Studio, bar: ProjectBar, tab: gr.Tab) -> None:
 
         return handler
 
-    def view(name):
+    def view(name, progress=gr.Progress()):
+        """On arrival: the saved map, or a first one (K = up to 24) so the tab is never empty; K runs to the pair count."""
         project = studio.project(name)
-        saved = read_selection(project) if project else None
-        if saved is None:
-            return gr.update(), gr.update(), None, "Press **Curate** to map the pairs." if project else "", [], status_markdown(project)
-        return (gr.update(value=saved["k"]), gr.update(value=saved["method"]), *render(name, saved["k"], saved["method"], saved["embedder"]))
+        n = len(pairs.usable_pairs(project)) if project else 0
+        if not n:
+            return gr.update(), gr.update(), None, "No pairs yet: generate them in the **Teach** tab." if project else "", [], status_markdown(project)
+        saved = read_selection(project) or {"k": min(DEFAULT_K, n), "method": "cluster", "embedder": "offline"}
+        k_v = min(int(saved["k"]), n)
+        return (gr.update(value=k_v, maximum=n), gr.update(value=saved["method"]), *render(name, k_v, saved["method"], saved["embedder"], progress))
 
     inputs = [bar.project, k, method, embedder]
-    run.click(render, inputs, outputs, api_name="curate")
-    k.change(render, inputs, outputs, trigger_mode="always_last", show_progress="minimal", api_name=False)
-    method.change(render, inputs, outputs, trigger_mode="always_last", api_name=False)
+    one_at_a_time = dict(concurrency_id="curate-map", concurrency_limit=1)  # in the order asked: the last K wins
+    run.click(render, inputs, outputs, api_name="curate", **one_at_a_time)
+    k.change(render, inputs, outputs, trigger_mode="always_last", show_progress="minimal", api_name=False, **one_at_a_time)
+    method.change(render, inputs, outputs, trigger_mode="always_last", api_name=False, **one_at_a_time)
     click_box.change(on_click, [bar.project, click_box], [picked, picked_info, region, targets], api_name=False)
     selection_box.change(on_region, [selection_box], [region, targets], api_name=False)
     for button, action in ((include, "include"), (exclude, "exclude"), (clear, "clear")):
-        button.click(manual(action), [bar.project, targets, k, method, embedder], outputs, api_name=False)
-    tab.select(view, [bar.project], [k, method, plot, summary, gallery, bar.status], api_name=False)  # the map only when looked at
+        button.click(manual(action), [bar.project, targets, k, method, embedder], outputs, api_name=False, **one_at_a_time)
+    tab.select(view, [bar.project], [k, method, plot, summary, gallery, bar.status], api_name=False, **one_at_a_time)  # the map only when looked at
     bar.on_open(lambda _: (None, "Open this tab again or press **Curate** to map this project's pairs.", []), [bar.opened], [plot, summary, gallery])
 
 
@@ -147,7 +152,7 @@ def _summary(result, n: int, chosen: int) -> str:
     est = estimate(preset, chosen)
     flagged = len(result.flagged)
     return (
-        f"**Selected {chosen} of {n} pairs** for training"
+        f"**Selected {chosen} of {plural(n, 'pair')}** for training"
         + (f" · {flagged} flagged" if flagged else "")
         + (f" · {result.note}" if result.note else "")
         + f" · {preset.title} preset on this machine: {est.describe()}. Next: **Train**."

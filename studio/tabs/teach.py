@@ -53,7 +53,7 @@ def build(studio: Studio, bar: ProjectBar) -> None:
     looks_state = gr.State([])
     chosen_look = gr.State(None)
     pairs_info = gr.Markdown("", elem_id="pairs-info")
-    gallery = gr.Gallery(label="Pairs (before | after)", columns=4, height=480, elem_id="pairs-gallery")
+    gallery = gr.Gallery(label="Pairs (before | after)", columns=4, height=480, object_fit="contain", elem_id="pairs-gallery")  # whole pairs, not a square crop
     with gr.Row():
         selected = gr.Textbox(label="Selected pair", interactive=False, elem_id="selected-pair", scale=3)
         reject = gr.Button("Reject pair", elem_id="reject-pair", scale=1)
