@@ -124,26 +124,29 @@ def build(studio: Studio, bar: ProjectBar, tab: gr.Tab) -> None:
 
         return handler
 
-    def view(name, progress=gr.Progress()):
-        """On arrival: the saved map, or a first one (K = up to 24) so the tab is never empty; K runs to the pair count."""
+    def view(name, k_now, progress=gr.Progress()):
+        """On arrival: the saved map, or a first one at the slider's K so the tab is never empty; K runs to the
+        pair count. (Setting the slider here does not re-render: renders follow the user's `input` only.)"""
         project = studio.project(name)
         n = len(pairs.usable_pairs(project)) if project else 0
         if not n:
             return gr.update(), gr.update(), None, "No pairs yet: generate them in the **Teach** tab." if project else "", [], status_markdown(project)
-        saved = read_selection(project) or {"k": min(DEFAULT_K, n), "method": "cluster", "embedder": "offline"}
-        k_v = min(int(saved["k"]), n)
-        return (gr.update(value=k_v, maximum=n), gr.update(value=saved["method"]), *render(name, k_v, saved["method"], saved["embedder"], progress))
+        saved = read_selection(project)
+        if saved is None:
+            return (gr.update(maximum=n), gr.update(), *render(name, min(int(k_now), n), "cluster", "offline", progress))
+        return (gr.update(value=min(int(saved["k"]), n), maximum=n), gr.update(value=saved["method"]),
+                *render(name, saved["k"], saved["method"], saved["embedder"], progress))  # fmt: skip
 
     inputs = [bar.project, k, method, embedder]
     one_at_a_time = dict(concurrency_id="curate-map", concurrency_limit=1)  # in the order asked: the last K wins
     run.click(render, inputs, outputs, api_name="curate", **one_at_a_time)
-    k.change(render, inputs, outputs, trigger_mode="always_last", show_progress="minimal", api_name=False, **one_at_a_time)
-    method.change(render, inputs, outputs, trigger_mode="always_last", api_name=False, **one_at_a_time)
+    k.input(render, inputs, outputs, trigger_mode="always_last", show_progress="minimal", api_name=False, **one_at_a_time)
+    method.input(render, inputs, outputs, trigger_mode="always_last", api_name=False, **one_at_a_time)
     click_box.change(on_click, [bar.project, click_box], [picked, picked_info, region, targets], api_name=False)
     selection_box.change(on_region, [selection_box], [region, targets], api_name=False)
     for button, action in ((include, "include"), (exclude, "exclude"), (clear, "clear")):
         button.click(manual(action), [bar.project, targets, k, method, embedder], outputs, api_name=False, **one_at_a_time)
-    tab.select(view, [bar.project], [k, method, plot, summary, gallery, bar.status], api_name=False, **one_at_a_time)  # the map only when looked at
+    tab.select(view, [bar.project, k], [k, method, plot, summary, gallery, bar.status], api_name=False, **one_at_a_time)  # the map only when looked at
     bar.on_open(lambda _: (None, "Open this tab again or press **Curate** to map this project's pairs.", []), [bar.opened], [plot, summary, gallery])
 
 
