@@ -114,6 +114,7 @@ def _build(project, run, formats, folder: Path, name: str, pixel_scale: int, tra
 
     if "web" in formats:
         site = web.build_web(fp32, folder / "web", run.name, settings["prompt"], pixel_scale)
+        checks.append(parity.same_model("Web page (onnxruntime-web)", "ONNX fp32", site / "model.onnx", fp32))
         archive = web.zip_folder(site, folder / "web.zip")
         files.append({"file": "web/", "format": f"static web page, onnxruntime-web {web.ORT_WEB_VERSION}", "bytes": _size(site)})
         files.append(_file(archive, "the web page as a zip"))

@@ -38,6 +38,17 @@ def compare(name: str, reference: str, out: np.ndarray, ref: np.ndarray, *, max_
     return Parity(name, reference, err, value, value >= (min_psnr or 0), f"PSNR ≥ {min_psnr:g} dB", len(out))
 
 
+def same_model(name: str, reference: str, path, reference_path) -> Parity:
+    """A build that ships a verified model file unchanged (the phone page runs the fp32 ONNX in
+    onnxruntime-web): it passes when the two files are byte for byte the same."""
+    import hashlib
+    from pathlib import Path
+
+    digest = lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest()  # noqa: E731
+    same = digest(path) == digest(reference_path)
+    return Parity(name, reference, 0.0 if same else float("nan"), float("inf") if same else float("nan"), same, "the same model file (sha256)", 0)
+
+
 def latency_ms(run, repeats: int = 10, warmup: int = 2) -> float:
     for _ in range(warmup):
         run()
