@@ -43,7 +43,7 @@ def test_create_project_and_add_samples(studio_server, page):
 
 
 def test_webcam_snapshots_become_source_images(studio_server, page):
-    """The fake camera: three snapshots after a countdown, one dropped from the strip, two added as sources."""
+    """The fake camera: four snapshots after a countdown, one dropped from the strip, three added as sources."""
     page.goto(studio_server.url, wait_until="load")
     field(page, "new-name").fill("my face")
     page.locator("#create-project").click()
@@ -52,15 +52,15 @@ def test_webcam_snapshots_become_source_images(studio_server, page):
     page.locator("#capture-camera").get_by_text("Click to Access Webcam").click()
     page.locator("#capture-camera button", has_text="Record").click()
     count = page.locator("#capture-count input[type=number]")
-    count.fill("3")
+    count.fill("4")
     count.press("Enter")
     page.locator("#capture-start").click()
-    expect(page.locator("#capture-countdown")).to_contain_text("3 captures", timeout=120_000)
-    expect(page.locator("#capture-strip img")).to_have_count(3)
+    expect(page.locator("#capture-countdown")).to_contain_text("4 captures", timeout=120_000)
+    expect(page.locator("#capture-strip img")).to_have_count(4)
     page.locator("#capture-strip img").first.click()
-    expect(page.locator("#capture-countdown")).to_contain_text("2 captures")
+    expect(page.locator("#capture-countdown")).to_contain_text("3 captures")
     page.locator("#capture-add").click()
-    expect(page.locator("#source-counts")).to_contain_text("2 source images", timeout=120_000)
-    expect(page.locator("#source-gallery img")).to_have_count(2)
+    expect(page.locator("#source-counts")).to_contain_text("3 source images", timeout=120_000)
+    expect(page.locator("#source-gallery img")).to_have_count(3)
     manifest = (studio_server.projects / "my face" / "sources" / "manifest.json").read_text()
-    assert manifest.count('"origin": "webcam"') == 2
+    assert manifest.count('"origin": "webcam"') == 3
