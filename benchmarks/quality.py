@@ -205,21 +205,26 @@ def fmt(values: list[float], digits: int = 2) -> str:
 
 
 def render(results: dict, arms: list[str]) -> str:
+    """The section's tables. An arm measured on some concepts so far shows "–" for the others, and its mean
+    only once every concept has a run."""
     concepts = list(results)
     rows = []
     for name in ["nothing", "ceiling", "lookup", *arms]:
-        cells = [TITLES[name] + (_seeds(len(results[concepts[0]][name])) if name in arms else "")]
+        have = [c for c in concepts if name in results[c]]
+        seeds = min(_n(results[c][name]) for c in have)
+        cells = [TITLES[name] + (_seeds(seeds) if name in arms else "")]
         for c in concepts:
-            r = results[c][name]
-            cells.append(fmt([x["psnr"] for x in r]) if isinstance(r, list) else _psnr_cell(r["psnr"]))
-        n = min(_n(results[c][name]) for c in concepts)
-        per_seed = [np.mean([_seed_mean(results[c][name], "psnr", s) for c in concepts]) for s in range(n)]
-        cells.append("–" if name == "ceiling" and max(per_seed) >= 50 else fmt(per_seed))  # a mean with "identical" in it means nothing
+            r = results[c].get(name)
+            cells.append("–" if r is None else fmt([x["psnr"] for x in r]) if isinstance(r, list) else _psnr_cell(r["psnr"]))
+        per_seed = [np.mean([_seed_mean(results[c][name], "psnr", s) for c in concepts]) for s in range(seeds)] if len(have) == len(concepts) else []
+        cells.append("–" if not per_seed or (name == "ceiling" and max(per_seed) >= 50) else fmt(per_seed))  # a mean with "identical" in it means nothing
         rows.append(cells)
     psnr_table = table(["held-out PSNR (dB) ↑", *concepts, "mean"], rows)
     detail = []
     for name in ["nothing", "lookup", *arms]:
         for c in concepts:
+            if name not in results[c]:
+                continue
             r = results[c][name]
             rs = r if isinstance(r, list) else [r]
             cam = [x["camera"]["psnr"] for x in rs if "camera" in x]
@@ -288,6 +293,8 @@ def render_cost(results: dict, arms: list[str]) -> str:
     rows = []
     for arm in arms:
         for c in results:
+            if arm not in results[c] or "pix2pix" not in results[c]:
+                continue  # not measured on this concept yet
             r = reach(results, c, arm)
             done = r.reached == r.runs
             rows.append([TITLES[arm], c, f"{r.target:.2f}", f"{r.reached}/{r.runs}",
@@ -376,18 +383,19 @@ def main() -> None:
         for arm in ARMS:  # every stored arm that matches what ships, not only the ones trained now
             if runs := store.seeds(concept, arm, keys[arm]):
                 results[concept][arm] = runs
-    shown_arms = [a for a in ARMS if all(a in results[c] for c in concepts)]
+    shown_arms = [a for a in ARMS if any(a in results[c] for c in concepts)]  # partial arms show "–" where missing
     body = render(results, shown_arms)
     if args.quick:
         print(body)
         return
     for concept in concepts:
-        grid(crops, judged[concept], {a: store.outputs(concept, a) for a in shown_arms}).save(RESULTS / f"quality_{concept}.jpg", quality=90)
+        grid(crops, judged[concept], {a: store.outputs(concept, a) for a in shown_arms if a in results[concept]}).save(RESULTS / f"quality_{concept}.jpg", quality=90)
     for concept in concepts:
         for arm in shown_arms:
-            curves[f"{concept} · {arm}"] = [(p[1], p[2]) for p in results[concept][arm][0]["curve"]]
+            if arm in results[concept]:
+                curves[f"{concept} · {arm}"] = [(p[1], p[2]) for p in results[concept][arm][0]["curve"]]
     line_chart(curves, "held-out PSNR over training time (seed 0)", "training seconds", "PSNR dB").save(RESULTS / "quality_curves.png")
-    seeds = max(len(results[c][a]) for c in concepts for a in shown_arms)
+    seeds = max(len(results[c][a]) for c in concepts for a in shown_arms if a in results[c])
     first, last = store.measured()
     command = f"python -m benchmarks.quality --arms {','.join(shown_arms)} --seeds {seeds}" + (f" --steps {args.steps}" if args.steps else "")
     when = f"on {first}" if first == last else f"between {first} and {last}"
