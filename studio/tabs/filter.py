@@ -19,6 +19,7 @@ INTRO = """\
 will see: upload them, point to a folder or zip on this computer, or use the built-in sample photos.
 """
 REJECTED_HEADERS = ["file", "why it was skipped"]
+CAMERA_WAIT_S = 20.0  # how long Capture waits for the webcam's first frame
 
 
 def build(studio: Studio, bar: ProjectBar) -> None:
@@ -124,12 +125,17 @@ def build(studio: Studio, bar: ProjectBar) -> None:
         """A countdown, then `count` snapshots a second apart, each added to the strip as it is taken."""
         frames = list(frames or [])
         session = _session(request)
-        if session not in latest:
-            raise gr.Error("Start the webcam first (press Record), then capture.")
         for i in range(int(count)):
             for tick in ("3…", "2…", "1…") if i == 0 else ("…",):
                 yield f"**{tick}** snapshot {i + 1} of {int(count)}", gr.update(), frames
                 time.sleep(1.0)
+            waited = 0.0
+            while session not in latest and waited < CAMERA_WAIT_S:  # the first frames may still be on their way
+                yield "Waiting for the webcam… (press **Record** if it is not streaming)", gr.update(), frames
+                time.sleep(0.5)
+                waited += 0.5
+            if session not in latest:
+                raise gr.Error("The webcam sends no pictures: press Record on it, then Capture.")
             frames.append(latest[session].copy())
             yield f"Snapshot {i + 1} of {int(count)} taken.", frames, frames
         yield f"{len(frames)} captures: click one to drop it, then add them to the sources.", frames, frames
