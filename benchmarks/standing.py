@@ -69,13 +69,13 @@ def cost_row(res: dict, concepts: list[str]) -> list[str]:
     measured = [c for c in concepts if "standard-lora" in res[c] and "pix2pix" in res[c]]
     found = {c: reach(res, c, "standard-lora") for c in measured}
     seeds = min(min(len(res[c]["standard-lora"]), len(res[c]["pix2pix"])) for c in measured)
+    missed = [c for c, r in found.items() if r.reached < r.runs]
+    if missed:
+        return [claim, f"base + LoRA did not reach pix2pix's final quality on {', '.join(missed)} in every run within the Standard budget", "**behind**"]
     if len(measured) < len(concepts):  # published as the runs land: say how far it got
         t, f = min(r.time_ratio for r in found.values()), min(r.flops_ratio for r in found.values())
         return [claim, f"so far on {', '.join(measured)} only ({seeds} seed(s)): {t:.0f}x less time and {f:.0f}x fewer training FLOPs "
                        f"(not yet run: {', '.join(c for c in concepts if c not in measured)})", "unknown until every held-out concept is measured"]  # fmt: skip
-    missed = [c for c, r in found.items() if r.reached < r.runs]
-    if missed:
-        return [claim, f"base + LoRA did not reach pix2pix's final quality on {', '.join(missed)} in every run within the Standard budget", "**behind**"]
     t, f = min(r.time_ratio for r in found.values()), min(r.flops_ratio for r in found.values())
     verdict = "ahead of the paper" if t >= PAPER["time"] and f >= PAPER["flops"] else ("shown, behind the paper's ratios" if t > 1 and f > 1 else "**behind**")
     return [claim, f"on every held-out concept ({seeds} seed(s) each), at least {t:.1f}x less time and {f:.0f}x fewer training FLOPs", verdict]

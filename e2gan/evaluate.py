@@ -144,7 +144,6 @@ class Evaluation:
 
 
 @torch.no_grad()
-@torch.no_grad()
 def run_on_pairs(generator, text_fn, data: PairData, size: int, ids=None, batch: int = 8) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The one way to run a generator over pairs: centre squares at `size`, each batch moved to the device
     the generator's weights live on (a GPU-trained model stays there), outputs back on the CPU. Returns

@@ -72,7 +72,14 @@ def validate_name(name: str) -> str:
             f"Invalid project name {name!r}: use 1-64 letters, digits, spaces or _ . + - "
             "(starting with a letter or digit)."
         )
-    if len(name.encode("utf-8")) > MAX_NAME_BYTES:  # file systems limit a name's bytes, not its letters
+    return name
+
+
+def validate_new_name(name: str) -> str:
+    """A name for a new (or renamed) project: also short enough in bytes, which file systems limit (255), not
+    letters. Only new names are checked, so a project made before the limit still opens."""
+    name = validate_name(name)
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
         raise ProjectError(f"Project name {name!r} is too long: at most {MAX_NAME_BYTES} bytes in UTF-8 (non-Latin letters take 2-4 each).")
     return name
 
@@ -293,7 +300,7 @@ class ProjectStore:
 
     def create(self, name: str, prompt: str = "") -> Project:
         """Create a project; built in a hidden folder and renamed into place, so it's all or nothing."""
-        name, prompt = validate_name(name), validate_prompt(prompt)
+        name, prompt = validate_new_name(name), validate_prompt(prompt)
         final = self.root / name
         if final.exists():
             raise ProjectError(f"A project named {name!r} already exists in {self.root}.")
@@ -347,7 +354,7 @@ class ProjectStore:
         atomic.clean_temp_files(self.root, min_age_s=3600)
 
     def rename(self, old: str, new: str) -> Project:
-        new = validate_name(new)
+        new = validate_new_name(new)
         project = self.open(old)
         target = self.root / new
         if target.exists():

@@ -187,11 +187,17 @@ def finished_filters(store) -> list[FilterRef]:
     """Every finished LoRA run in every project, newest first: the filters a pack can hold."""
     from e2gan.runs import list_runs
 
+    from e2gan.project import ProjectError
+
     refs = []
     for info in store.list():
         if info.error:
             continue
-        for run in list_runs(store.open(info.name)):
+        try:
+            project = store.open(info.name)
+        except ProjectError:
+            continue  # a folder that is not an openable project never hides the others' filters
+        for run in list_runs(project):
             s = run.settings
             if s.get("mode") == "lora" and run.status.get("state") == "done" and (run.output_dir / "adapter_model.safetensors").is_file():
                 refs.append(FilterRef(f"{info.name} · {run.id}", s["base"], str(run.output_dir), s["prompt"], s["pixel_scale"], run.name))

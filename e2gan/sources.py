@@ -134,7 +134,10 @@ def add_items(
 def display_name(name: str) -> str:
     """A file name as text that can be stored and shown: bytes that are not UTF-8 (an old zip, a file made on
     another system) arrive as lone surrogates, which JSON files and web pages cannot hold."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate outside the escape range (Windows names): replace it
+        return name.encode("utf-8", "replace").decode("utf-8")
 
 
 def _import_one(project, name, load, origin, settings, known, report) -> dict | None:

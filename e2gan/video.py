@@ -20,6 +20,7 @@ from e2gan import atomic
 from e2gan.progress import ProgressFn, Tracker
 
 VIDEO_SUFFIXES = {".mp4": "mp4", ".mov": "mov", ".m4v": "mp4", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}
+MAX_PIXELS = 3840 * 2160  # 4K frames; bigger is refused before decoding
 FrameFilter = Callable[[np.ndarray], np.ndarray]  # uint8 (H, W, 3) → uint8 (H, W, 3)
 
 
@@ -61,13 +62,16 @@ def filter_video(src: str | Path, dst: str | Path, filter_fn: FrameFilter, smoot
             raise ValueError(f"{Path(src).name} has no video track")
         video_in = source.streams.video[0]
         audio_in = source.streams.audio[0] if source.streams.audio else None
-        rate = video_in.average_rate or video_in.guessed_rate
-        tracker = Tracker("Filtering video", video_in.frames or 0, progress)
+        rate = video_in.average_rate or video_in.guessed_rate or 30
+        width, height = video_in.codec_context.width // 2 * 2, video_in.codec_context.height // 2 * 2  # 4:2:0 needs even sides
+        if width * height > MAX_PIXELS or not width or not height:
+            raise ValueError(f"{Path(src).name}: frames of {video_in.codec_context.width}x{video_in.codec_context.height} are not supported")
+        tracker = Tracker("Filtering video", video_in.frames or _frame_count(source, video_in, rate), progress)
         flicker = _Flicker()
         previous = None
         with atomic.atomic_path(dst) as tmp, av.open(str(tmp), "w", format=container_format) as out:
             video_out = out.add_stream(_codec(container_format), rate=rate)
-            video_out.width, video_out.height = video_in.codec_context.width, video_in.codec_context.height
+            video_out.width, video_out.height = width, height
             video_out.pix_fmt = "yuv420p"
             audio_out = out.add_stream_from_template(audio_in) if audio_in is not None else None
             streams = [video_in] + ([audio_in] if audio_in is not None else [])
@@ -78,7 +82,7 @@ def filter_video(src: str | Path, dst: str | Path, filter_fn: FrameFilter, smoot
                         out.mux(packet)
                     continue
                 for frame in packet.decode():
-                    image = frame.to_ndarray(format="rgb24")
+                    image = frame.to_ndarray(format="rgb24")[:height, :width]
                     filtered = filter_fn(np.ascontiguousarray(image)).astype(np.float32)
                     if previous is not None and smoothing:
                         filtered = smoothing * previous + (1.0 - smoothing) * filtered
@@ -90,6 +94,12 @@ def filter_video(src: str | Path, dst: str | Path, filter_fn: FrameFilter, smoot
             out.mux(video_out.encode())  # flush the encoder
         size = (video_out.width, video_out.height)
     return VideoReport(flicker.frames, float(rate), size, audio_in is not None, flicker.ratio(), smoothing)
+
+
+def _frame_count(source, video, rate) -> int:
+    """Frames to expect when the container does not say (mkv, webm): duration x rate, for the progress bar."""
+    seconds = float(video.duration * video.time_base) if video.duration and video.time_base else (source.duration or 0) / 1e6
+    return max(1, round(seconds * float(rate)))
 
 
 def _codec(container_format: str) -> str:

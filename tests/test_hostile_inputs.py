@@ -299,6 +299,12 @@ def test_project_names_are_limited_in_bytes_not_only_letters(tmp_path):
     with pytest.raises(ProjectError, match="bytes"):
         store.create("\U0001d49c" * 64)  # 64 letters, 256 bytes: more than a file name may hold
     assert store.create("\U0001d49c" * 20).name == "\U0001d49c" * 20
+    older = store.create("ok")  # a project named before the limit existed still opens under its long name
+    long_name = "\u6f22" * 50  # 150 bytes
+    older.root.rename(store.root / long_name)
+    doc = json.loads((store.root / long_name / "project.json").read_text())
+    (store.root / long_name / "project.json").write_text(json.dumps({**doc, "name": long_name}))
+    assert store.open(long_name).name == long_name and store.exists(long_name)
 
 
 # -- absurd settings -----------------------------------------------------------------------------------

@@ -17,19 +17,19 @@ ROOT = Path(__file__).resolve().parents[1]
 FRAMES, FPS, SIZE = 12, 10, (96, 64)
 
 
-def make_clip(path: Path, audio: bool = True) -> list[np.ndarray]:
+def make_clip(path: Path, audio: bool = True, size: tuple[int, int] = SIZE) -> list[np.ndarray]:
     """A short clip: a gradient that drifts right, with a 440 Hz tone when `audio`."""
     import av
 
     frames = []
     with av.open(str(path), "w") as out:
-        v = out.add_stream("libx264", rate=FPS)
-        v.width, v.height, v.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
+        v = out.add_stream("mpeg4" if size[0] % 2 or size[1] % 2 else "libx264", rate=FPS)
+        v.width, v.height, v.pix_fmt = size[0], size[1], "yuv420p"
         a = out.add_stream("aac", rate=44100) if audio else None
-        x = np.linspace(0, 255, SIZE[0])
+        x = np.linspace(0, 255, size[0])
         for i in range(FRAMES):
             row = np.roll(x, 3 * i).astype(np.uint8)
-            img = np.stack([np.tile(row, (SIZE[1], 1)), np.full((SIZE[1], SIZE[0]), 90, np.uint8), np.tile(row[::-1], (SIZE[1], 1))], -1)
+            img = np.stack([np.tile(row, (size[1], 1)), np.full((size[1], size[0]), 90, np.uint8), np.tile(row[::-1], (size[1], 1))], -1)
             frames.append(img)
             out.mux(v.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
         out.mux(v.encode())
@@ -85,3 +85,13 @@ def test_a_file_that_is_not_a_video_gets_a_message(tmp_path, content, message):
     with pytest.raises(ValueError, match=message):
         filter_video(bad, tmp_path / "out.mp4", lambda x: x)
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_odd_frame_sizes_and_overwriting_the_input(trained_project, tmp_path):
+    clip = tmp_path / "odd.avi"
+    make_clip(clip, audio=False, size=(97, 65))  # 4:2:0 video needs even sides: the output drops one pixel
+    report = filter_video(clip, tmp_path / "odd-out.mp4", lambda x: x)
+    assert report.size == (96, 64) and report.frames == FRAMES
+    cmd = [sys.executable, "-m", "e2gan.cli", "--projects", str(trained_project.root.parent), "apply", trained_project.root.name, str(clip), "--out", str(tmp_path)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2 and "would overwrite" in done.stderr and clip.stat().st_size > 0

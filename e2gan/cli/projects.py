@@ -104,9 +104,10 @@ def cmd_doctor(args: argparse.Namespace, store: ProjectStore) -> int:
     for problem in problems:
         print(f"  problem: {problem}")
     if args.fix:
-        removed = orphan_sources(project)
-        for path in removed:
-            path.unlink(missing_ok=True)
+        with project.lock("sources"):  # an import running meanwhile stores images before listing them
+            removed = orphan_sources(project)
+            for path in removed:
+                path.unlink(missing_ok=True)
         if removed:
             print(f"  fixed: removed {len(removed)} unlisted source image(s)")
     for note in leftovers(project):

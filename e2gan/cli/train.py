@@ -254,7 +254,10 @@ def cmd_apply(args: argparse.Namespace, store: ProjectStore) -> int:
     flt = load_run_filter(store.open(args.name), args.run_id)
     args.out.mkdir(parents=True, exist_ok=True)
     for path in [p for p in args.images if is_video(p)]:
-        report = filter_video(path, args.out / path.name, flt, args.smooth, tqdm_progress())
+        target = args.out / path.name
+        if target.resolve() == path.resolve():
+            raise ValueError(f"--out would overwrite {path.name} with its filtered copy: choose another folder")
+        report = filter_video(path, target, flt, args.smooth, tqdm_progress())
         print(f"  {path.name}: {report.summary()}")
     stills = [p for p in args.images if not is_video(p)]
     tracker = Tracker("Applying filter", len(stills), tqdm_progress())

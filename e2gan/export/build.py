@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import tempfile
@@ -140,6 +141,7 @@ def _publish(project: Project, folder: Path, final: Path) -> Path:
         while target.exists():
             n += 1
             target = final.with_name(f"{final.name}-{n}")
+        os.chmod(folder, 0o755)  # mkdtemp makes 0700; an export is an ordinary folder
         folder.rename(target)
     return target
 
