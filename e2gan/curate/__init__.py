@@ -77,7 +77,9 @@ def set_manual(project: Project, ids: list[str], action: str) -> dict[str, list[
     return manual
 
 
-def curate(project: Project, settings: CurateSettings | None = None, progress: ProgressFn | None = None) -> CurateResult:
+def curate(project: Project, settings: CurateSettings | None = None, progress: ProgressFn | None = None, save: bool = True) -> CurateResult:
+    """Embed, flag and select; `save=False` only previews (the map on arrival): the training set and the
+    later steps stay as they are."""
     settings = settings or CurateSettings()
     candidates = pairs.usable_pairs(project)
     if not candidates:
@@ -110,8 +112,9 @@ def curate(project: Project, settings: CurateSettings | None = None, progress: P
         }  # fmt: skip
         for pid, (x, y) in zip(features.ids, coords)
     ]
-    _save_selection(project, settings, selection, len(candidates))
-    _save_png(project, points, settings, len(selection.ids), len(candidates))
+    if save:
+        _save_selection(project, settings, selection, len(candidates))
+        _save_png(project, points, settings, len(selection.ids), len(candidates))
     return CurateResult(settings, selection, points, analysis, features.computed)
 
 

@@ -14,6 +14,7 @@ from studio.context import Studio, gradio_progress, plural, status_markdown
 from studio.project_bar import ProjectBar
 
 DEFAULT_K = 24
+MAX_K = 10_000  # what API clients may ask for; the page's slider runs to the project's pair count
 INTRO = """\
 **Step 3 — curate.** Each dot is a pair; similar photos and edits sit together and share a colour.
 E2GAN trains on a small, diverse subset: one pair from each of **K** clusters (★). Red crosses are
@@ -58,7 +59,7 @@ MAP_EVENTS_JS = """
 def build(studio: Studio, bar: ProjectBar, tab: gr.Tab) -> None:
     gr.Markdown(INTRO)
     with gr.Row():
-        k = gr.Slider(1, DEFAULT_K, value=DEFAULT_K, step=1, label="K: pairs to train on", scale=3, elem_id="k-slider")  # max: the pair count
+        k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="K: pairs to train on", scale=3, elem_id="k-slider")  # the page narrows it to the pair count
         method = gr.Radio([("Similarity clustering (E2GAN)", "cluster"), ("Random (baseline)", "random")], value="cluster", label="Selection", scale=2)
         embedder = gr.Textbox(value="offline", label="Embedder (offline, or clip:MODEL/PRETRAINED)", scale=2)
         run = gr.Button("Curate", variant="primary", scale=1, elem_id="curate-run")
@@ -81,7 +82,7 @@ def build(studio: Studio, bar: ProjectBar, tab: gr.Tab) -> None:
 
     outputs = [plot, summary, gallery, bar.status]
 
-    def render(name, k_v, method_v, embedder_v, progress=gr.Progress()):
+    def render(name, k_v, method_v, embedder_v, progress=gr.Progress(), save: bool = True):
         project = studio.project(name)
         if project is None:
             return None, "Open a project first.", [], status_markdown(None)
@@ -89,14 +90,17 @@ def build(studio: Studio, bar: ProjectBar, tab: gr.Tab) -> None:
             return None, "No pairs yet: generate them in the **Teach** tab.", [], status_markdown(project)
         progress(0, desc="Embedding pairs and drawing the map (the first map of a session compiles UMAP: ~15 s)")
         try:
-            result = curate(project, CurateSettings(int(k_v), method_v, (embedder_v or "offline").strip()), gradio_progress(progress))
+            result = curate(project, CurateSettings(int(k_v), method_v, (embedder_v or "offline").strip()), gradio_progress(progress), save=save)
         except (ValueError, RuntimeError) as e:
             raise gr.Error(str(e)) from None
         n, chosen = len(result.points), len(result.selection.ids)
         fig = figure(result.points, f"{chosen} of {n} pairs selected ({method_v})")
         by_id = pairs.read_pairs(project)
         items = [(str(pairs.thumbnail(project, by_id[i])), by_id[i].id[:8]) for i in result.selection.ids]
-        return fig, _summary(result, n, chosen), items, status_markdown(project)
+        summary_text = _summary(result, n, chosen) if save else (
+            f"A first map of {plural(n, 'pair')}; **no training set is chosen yet** (training would use all {n}). "
+            f"Move **K** or press **Curate** to keep the {chosen} starred pairs.")  # fmt: skip
+        return fig, summary_text, items, status_markdown(project)
 
     def on_click(name, value):
         project = studio.project(name)
@@ -133,7 +137,7 @@ def build(studio: Studio, bar: ProjectBar, tab: gr.Tab) -> None:
             return gr.update(), gr.update(), None, "No pairs yet: generate them in the **Teach** tab." if project else "", [], status_markdown(project)
         saved = read_selection(project)
         if saved is None:
-            return (gr.update(maximum=n), gr.update(), *render(name, min(int(k_now), n), "cluster", "offline", progress))
+            return (gr.update(maximum=n), gr.update(), *render(name, min(int(k_now), n), "cluster", "offline", progress, save=False))
         return (gr.update(value=min(int(saved["k"]), n), maximum=n), gr.update(value=saved["method"]),
                 *render(name, saved["k"], saved["method"], saved["embedder"], progress))  # fmt: skip
 

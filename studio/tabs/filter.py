@@ -114,29 +114,38 @@ def build(studio: Studio, bar: ProjectBar) -> None:
     def on_path(name, text, progress=gr.Progress()):
         return run_import(name, lambda p, cb: sources.add_path(p, text, studio.import_roots, progress=cb), progress)
 
-    latest: dict[str, np.ndarray] = {}  # browser session → the newest webcam frame
+    latest: dict[str, tuple[float, np.ndarray]] = {}  # browser session → (when, the newest webcam frame)
     captured = gr.State([])  # this session's snapshots, kept or dropped before they are added
 
     def on_camera(frame, request: gr.Request):
         if frame is not None:
-            latest[_session(request)] = frame
+            now = time.monotonic()
+            for gone in [s for s, (t, _) in latest.items() if now - t > 600]:  # sessions that closed their camera
+                latest.pop(gone, None)
+            latest[_session(request)] = (now, frame)
+
+    def fresh_frame(session: str, after: float):
+        """The newest frame taken after `after`, waiting for it up to CAMERA_WAIT_S (a stopped camera would
+        otherwise give the same picture again, which the import drops as a duplicate)."""
+        waited = 0.0
+        while waited < CAMERA_WAIT_S:
+            when, frame = latest.get(session, (0.0, None))
+            if frame is not None and when > after:
+                return when, frame
+            time.sleep(0.25)
+            waited += 0.25
+        raise gr.Error("The webcam sends no new pictures: press Record on it, then Capture.")
 
     def on_capture(count, frames, request: gr.Request):
         """A countdown, then `count` snapshots a second apart, each added to the strip as it is taken."""
         frames = list(frames or [])
-        session = _session(request)
+        session, taken = _session(request), 0.0
         for i in range(int(count)):
             for tick in ("3…", "2…", "1…") if i == 0 else ("…",):
                 yield f"**{tick}** snapshot {i + 1} of {int(count)}", gr.update(), frames
                 time.sleep(1.0)
-            waited = 0.0
-            while session not in latest and waited < CAMERA_WAIT_S:  # the first frames may still be on their way
-                yield "Waiting for the webcam… (press **Record** if it is not streaming)", gr.update(), frames
-                time.sleep(0.5)
-                waited += 0.5
-            if session not in latest:
-                raise gr.Error("The webcam sends no pictures: press Record on it, then Capture.")
-            frames.append(latest[session].copy())
+            taken, frame = fresh_frame(session, taken)
+            frames.append(frame.copy())
             yield f"Snapshot {i + 1} of {int(count)} taken.", frames, frames
         yield f"{len(frames)} captures: click one to drop it, then add them to the sources.", frames, frames
 

@@ -168,8 +168,9 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
             raise gr.Error("Pick a filter first (train one in the Train tab).")
         project = studio.project(key.split(" · ", 1)[0])
         out = project.exports_dir / "videos" / f"{Path(path).stem}-{key.split(' · ', 1)[1]}.mp4"
+        pack = configured(key, intensity_v, blend_v, mix_v)  # once: not a scan of every project per frame
         try:
-            report = filter_video(path, out, lambda frame: run(frame, key, intensity_v, blend_v, mix_v), progress=gradio_progress(progress))
+            report = filter_video(path, out, pack, progress=gradio_progress(progress))
         except ValueError as e:
             raise gr.Error(str(e)) from None
         return str(out), report.summary()
