@@ -46,7 +46,7 @@ from e2gan.presets import get_preset
 from e2gan.runtime import FilterPack
 from e2gan.teachers.base import make_teacher, pair_seed
 from e2gan.teachers.offline import EDITS, offline_spec
-from e2gan.train import Trainer, training_flops
+from e2gan.train import Trainer, resolve_device, resolve_precision, training_flops
 
 PIXEL_SCALE = 256
 RUNS = RESULTS / "quality_runs"
@@ -327,6 +327,8 @@ def arm_key(arm: str, data: PairData, crops: list[np.ndarray], base: Path, overr
         "pairs": _digest([t.numpy() for t in [*data.sources, *data.targets]] + [np.frombuffer("|".join(data.prompts).encode(), np.uint8)]),
         "crops": _digest(crops),
     }  # fmt: skip
+    device = resolve_device(settings["device"])
+    parts["device"] = f"{device.type} {resolve_precision(settings['precision'], device) or torch.float32} torch {torch.__version__.split('+')[0]}"
     if mode == "lora":
         parts["lora"] = asdict(LoraSettings())
     if mode in ("lora", "full"):

@@ -55,7 +55,7 @@ class RunStore:
 
     def put(self, concept: str, arm: str, seed: int, key: str, run: dict, outputs: list[np.ndarray] | None) -> None:
         stamp = {"fingerprint": key, "measured": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                 "load_avg_1m": round(os.getloadavg()[0], 2)}  # fmt: skip
+                 "load_avg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}  # fmt: skip
         self.runs[f"{concept}/{arm}/{seed}"] = {**run, **stamp}
         if outputs is not None:
             self.shown[(concept, arm)] = list(outputs[:SHOWN])

@@ -245,7 +245,7 @@ def _settle_steps(doc: dict[str, Any]) -> dict[str, Any]:
     """A step marked running by a process that has ended (killed, crashed, a failed export) reads as failed,
     saying so, instead of running forever."""
     for step, entry in doc["steps"].items():
-        if isinstance(entry, dict) and entry.get("state") == "running" and "pid" in entry and not processes.alive(entry["pid"], entry.get("process_started")):
+        if isinstance(entry, dict) and entry.get("state") == "running" and "pid" in entry and not processes.alive(entry["pid"], entry.get("process_started"), entry.get("host")):
             doc["steps"][step] = {**entry, "state": "failed", "summary": f"stopped before finishing ({entry.get('summary', '')}): run it again",
                                   "interrupted": True}  # fmt: skip
     return doc

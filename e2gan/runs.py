@@ -51,7 +51,7 @@ class Run:
             status = atomic.read_json(self.root / "status.json")
         except (OSError, ValueError):
             return {"state": "interrupted", "step": 0, "message": "no status file"}
-        if status.get("state") in ("created", "running") and not processes.alive(status.get("pid"), status.get("process_started")):
+        if status.get("state") in ("created", "running") and not processes.alive(status.get("pid"), status.get("process_started"), status.get("host")):
             status = {**status, "state": "interrupted", "message": "the training process stopped; resume it"}
         return status
 

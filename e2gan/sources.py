@@ -252,10 +252,13 @@ def check_import_path(path: str | Path, roots: Sequence[str | Path]) -> Path:
                             "(whoever started the studio can allow a folder with --import-root).")  # fmt: skip
     if not text:
         raise FileNotFoundError("No such folder or zip: ''")
-    target = Path(os.path.realpath(Path(text).expanduser()))
-    allowed = [Path(os.path.realpath(Path(r).expanduser())) for r in roots]
-    inside = [r for r in allowed if target == r or r in target.parents]
-    if not inside or any(part.startswith(".") for part in target.relative_to(inside[0]).parts):
+    if text.startswith(("\\\\", "//")):  # a network share: opening it would already talk to another machine
+        raise ImportRefused(f"{text} is a network path: copy the photos to this computer or upload them.")
+    lexical = Path(os.path.abspath(Path(text).expanduser()))  # checked before the disk is touched, then again resolved
+    outside = _within(lexical, roots, resolve=False) is None and _within(lexical, roots, resolve=True) is None
+    target = lexical if outside else Path(os.path.realpath(lexical))
+    inside = None if outside else _within(target, roots, resolve=True)
+    if not inside or any(part.startswith(".") for part in target.relative_to(inside).parts):
         raise ImportRefused(f"{text} is outside the folders this studio may import from ({', '.join(str(r) for r in roots)}): "
                             "upload the photos instead, or start the studio with --import-root pointing at their folder.")  # fmt: skip
     if not target.exists():
@@ -263,6 +266,15 @@ def check_import_path(path: str | Path, roots: Sequence[str | Path]) -> Path:
     if not (target.is_dir() or stat.S_ISREG(target.stat().st_mode)):
         raise ImportRefused(f"{text} is neither a folder nor a file")
     return target
+
+
+def _within(path: Path, roots: Sequence[str | Path], resolve: bool) -> Path | None:
+    """The root (as given, or resolved) that contains `path`, if any."""
+    for r in roots:
+        root = Path(os.path.realpath(Path(r).expanduser())) if resolve else Path(os.path.abspath(Path(r).expanduser()))
+        if path == root or root in path.parents:
+            return root
+    return None
 
 
 def add_zip(project: Project, zip_path: str | Path, **kw) -> ImportReport:

@@ -83,3 +83,26 @@ def test_finetune_new_runs_do_not_wait_on_each_other(toon):
     with toon.exclusive("train-someone-else", "test"):
         run = finetune.finetune(toon, "scratch", settings)
     assert run.status["state"] == "done"
+
+
+def test_two_builds_finishing_in_the_same_second_get_distinct_names(toon):
+    """The naming step itself, raced by threads on one final name: one gets it, the others -2, -3…"""
+    import threading
+
+    from e2gan.export.build import _publish
+
+    toon.exports_dir.mkdir(parents=True, exist_ok=True)
+    builds = []
+    for i in range(3):
+        folder = toon.exports_dir / f".tmp-build-{i}"
+        folder.mkdir()
+        (folder / "report.json").write_text("{}")
+        builds.append(folder)
+    final = toon.exports_dir / "20261130-120000-run"
+    named = []
+    threads = [threading.Thread(target=lambda f=f: named.append(_publish(toon, f, final))) for f in builds]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(p.name for p in named) == [final.name, f"{final.name}-2", f"{final.name}-3"]

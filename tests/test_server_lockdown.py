@@ -225,6 +225,20 @@ def test_probe_api_import_path_inside_the_allowed_folder_imports(client, sandbox
     assert "added" in message or "already" in message, message
 
 
+def test_import_path_checks_resolve_links_and_refuse_network_shares(tmp_path):
+    real = tmp_path / "real-pictures"
+    (real / "album").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "Pictures").symlink_to(real, target_is_directory=True)  # a root that is itself a link
+    (real / "album" / "escape").symlink_to(tmp_path / "outside", target_is_directory=True)
+    roots = (str(tmp_path / "Pictures"),)
+    assert sources.check_import_path(tmp_path / "Pictures" / "album", roots) == real / "album"
+    assert sources.check_import_path(real / "album", roots) == real / "album"  # the root's real path works too
+    for bad in (real / "album" / "escape", tmp_path / "Pictures" / "album" / "escape", "//server/share/photos", "\\\\server\\share"):
+        with pytest.raises(sources.ImportRefused):
+            sources.check_import_path(bad, roots)
+
+
 def test_import_paths_are_off_when_sharing_on_the_network_unless_allowed(tmp_path):
     from studio.app import LaunchOptions
 
