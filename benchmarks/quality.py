@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from benchmarks.bases import one_concept_base, one_concept_base_if_trained
 from benchmarks.plot import line_chart
 from benchmarks.report import RESULTS, machine, publish, table
 from benchmarks.run_store import SHOWN, RunStore, file_digest, fingerprint
@@ -51,22 +52,29 @@ from e2gan.train import Trainer, resolve_device, resolve_precision, training_flo
 PIXEL_SCALE = 256
 RUNS = RESULTS / "quality_runs"
 CAMERA = 640  # short side of the camera-sized frames (a 640x480 webcam)
-ARMS = {  # name → (training mode, preset)
-    "quick-lora": ("lora", "quick"),
-    "standard-lora": ("lora", "standard"),
-    "standard-full": ("full", "standard"),
-    "standard-scratch": ("scratch", "standard"),
-    "pix2pix": ("pix2pix", "standard"),
+
+
+@dataclass(frozen=True)
+class Arm:
+    mode: str  # lora | full | scratch | pix2pix (e2gan.finetune.build_generator)
+    preset: str  # the training preset it runs (assets/presets/training.json)
+    title: str
+    base: str | None = "shipped"  # what it starts from: the shipped base, a one-concept base (benchmarks.bases), nothing
+
+
+ARMS = {
+    "quick-lora": Arm("lora", "quick", "base + LoRA, Quick preset (the default CPU path)"),
+    "standard-lora": Arm("lora", "standard", "base + LoRA, Standard preset"),
+    "one-base-lora": Arm("lora", "standard", "1-concept base + LoRA, Standard preset", "one-concept"),
+    "standard-full": Arm("full", "standard", "base + full fine-tune, Standard preset"),
+    "standard-scratch": Arm("scratch", "standard", "E2GAN from scratch, Standard preset", None),
+    "pix2pix": Arm("pix2pix", "standard", "pix2pix ResNet-9 from scratch, Standard preset", None),
 }
 TITLES = {
     "nothing": "do nothing (the photo)",
     "ceiling": "teacher vs itself, another seed (ceiling)",
     "lookup": "colour lookup fitted on the pairs (floor)",
-    "quick-lora": "base + LoRA, Quick preset (the default CPU path)",
-    "standard-lora": "base + LoRA, Standard preset",
-    "standard-full": "base + full fine-tune, Standard preset",
-    "standard-scratch": "E2GAN from scratch, Standard preset",
-    "pix2pix": "pix2pix ResNet-9 from scratch, Standard preset",
+    **{name: arm.title for name, arm in ARMS.items()},
 }
 
 
@@ -165,12 +173,12 @@ class ArmRun:
     outputs: list = field(default_factory=list)
 
 
-def train_arm(arm: str, data: PairData, crops, targets, seed: int, base: Path, overrides: dict, every: int) -> ArmRun:
+def train_arm(arm: str, data: PairData, crops, targets, seed: int, base: Path | None, overrides: dict, every: int) -> ArmRun:
     """One learned arm with its preset's settings (`overrides` replace some: quick checks)."""
-    mode, preset_name = ARMS[arm]
-    preset = get_preset(preset_name)
+    mode = ARMS[arm].mode
+    preset = get_preset(ARMS[arm].preset)
     settings = preset.train_settings(len(data), mode, seed=seed, checkpoint_every=10**9, sample_every=10**9, **overrides)
-    generator = build_generator(mode, str(base), LoraSettings() if mode == "lora" else None, seed)
+    generator = build_generator(mode, str(base) if base else None, LoraSettings() if mode == "lora" else None, seed)
     prompt = data.prompts[0]
     judge = Judge(crops, targets, prompt, PIXEL_SCALE, every)
     with tempfile.TemporaryDirectory() as tmp:
@@ -238,8 +246,10 @@ def render(results: dict, arms: list[str]) -> str:
         psnr_table,
         detail_table,
     ]
-    if "pix2pix" in arms and len(arms) > 1:
-        parts.append(render_cost(results, [a for a in arms if a != "pix2pix"]))
+    for reference in (r for r in REFERENCES if r in arms):
+        learners = [a for a in arms if a != reference and (reference == "pix2pix" or ARMS[a].base is not None)]
+        if learners:
+            parts.append(render_reach(results, learners, reference))
     parts.append(" ".join(f"![{c}](benchmarks/results/quality_{c}.jpg)" for c in concepts))
     return "\n\n".join(parts)
 
@@ -260,53 +270,63 @@ def _seed_mean(r, key: str, s: int) -> float:
     return (r[s] if isinstance(r, list) else r)[key]
 
 
-# -- cost to pix2pix's quality (the paper's table 1) ---------------------------------------------------
+# -- cost to a reference's quality (the paper's table 1; base transfer) -----------------------------------
+REFERENCES = {  # reference arm → what reaching its final quality measures
+    "pix2pix": "Cost to pix2pix's final quality (the paper's claim: base + LoRA needs 4.8x less time and 14x fewer FLOPs)",
+    "standard-scratch": "Base transfer: steps and time to E2GAN-from-scratch's final quality (E2GAN's first technique: "
+    "a base of many concepts lets a new one start close; the target is ≥ 3x fewer steps and less time)",
+}
+
+
 @dataclass
 class Reach:
-    """How an arm's runs reached pix2pix's final quality on one concept (held-out curve, same crops)."""
+    """How an arm's runs reached a reference arm's final quality on one concept (held-out curve, same crops)."""
 
-    target: float  # pix2pix's final held-out curve PSNR, mean over its seeds
+    target: float  # the reference's final held-out curve PSNR, mean over its seeds
     reached: int  # runs of the arm that reached it
     runs: int
     steps: float  # mean step of first reaching it (over the runs that did)
     seconds: float  # mean training time to it
-    time_ratio: float  # pix2pix's mean training time / the arm's time to reach
-    flops_ratio: float  # pix2pix's mean training FLOPs / the arm's FLOPs to reach
+    step_ratio: float  # the reference's steps / the arm's steps to reach
+    time_ratio: float  # the reference's mean training time / the arm's time to reach
+    flops_ratio: float  # the reference's mean training FLOPs / the arm's FLOPs to reach
 
 
-def reach(results: dict, concept: str, arm: str) -> Reach:
-    p2p = results[concept]["pix2pix"]
-    target = float(np.mean([r["curve"][-1][2] for r in p2p]))
+def reach(results: dict, concept: str, arm: str, reference: str = "pix2pix") -> Reach:
+    ref = results[concept][reference]
+    target = float(np.mean([r["curve"][-1][2] for r in ref]))
     hits = []
     for r in results[concept][arm]:
         hit = next(((step, s) for step, s, v in r["curve"] if v >= target), None)
         if hit is not None:
             hits.append((hit[0], hit[1], r["train_flops"] * hit[0] / r["steps"]))
+    n = len(results[concept][arm])
     if not hits:
-        return Reach(target, 0, len(results[concept][arm]), float("nan"), float("nan"), float("nan"), float("nan"))
+        return Reach(target, 0, n, *[float("nan")] * 5)
     steps, secs, flops = (float(np.mean(v)) for v in zip(*hits))
-    p2p_s, p2p_flops = float(np.mean([r["wall_s"] for r in p2p])), float(np.mean([r["train_flops"] for r in p2p]))
-    return Reach(target, len(hits), len(results[concept][arm]), steps, secs, p2p_s / max(secs, 1e-6), p2p_flops / flops)
+    ref_steps, ref_s, ref_flops = (float(np.mean([r[k] for r in ref])) for k in ("steps", "wall_s", "train_flops"))
+    return Reach(target, len(hits), n, steps, secs, ref_steps / steps, ref_s / max(secs, 1e-6), ref_flops / flops)
 
 
-def render_cost(results: dict, arms: list[str]) -> str:
+def render_reach(results: dict, arms: list[str], reference: str) -> str:
+    """Per arm and concept: when its runs first reached the reference's final quality, and the ratios."""
     rows = []
     for arm in arms:
         for c in results:
-            if arm not in results[c] or "pix2pix" not in results[c]:
+            if arm not in results[c] or reference not in results[c]:
                 continue  # not measured on this concept yet
-            r = reach(results, c, arm)
+            r = reach(results, c, arm, reference)
             done = r.reached == r.runs
-            rows.append([TITLES[arm], c, f"{r.target:.2f}", f"{r.reached}/{r.runs}",
-                         f"{r.steps:.0f}" if r.reached else "–", f"{r.seconds:.0f}" if r.reached else "–",
-                         f"{r.time_ratio:.1f}x" if done else "not reached", f"{r.flops_ratio:.1f}x" if done else "not reached"])  # fmt: skip
-    head = ["arm", "concept", "pix2pix final (dB, curve crops)", "runs reaching it", "steps to it", "train s to it",
-            "less time than pix2pix", "fewer training FLOPs than pix2pix"]  # fmt: skip
+            ratio = lambda x: f"{x:.1f}x" if done else "not reached"  # noqa: E731
+            rows.append([TITLES[arm], c, f"{r.target:.2f}", f"{r.reached}/{r.runs}", f"{r.steps:.0f}" if r.reached else "–",
+                         f"{r.seconds:.0f}" if r.reached else "–", ratio(r.step_ratio), ratio(r.time_ratio), ratio(r.flops_ratio)])  # fmt: skip
+    name = ARMS[reference].title.split(",")[0]
+    head = ["arm", "concept", f"{name} final (dB, curve crops)", "runs reaching it", "steps to it", "train s to it",
+            "fewer steps", "less time", "fewer training FLOPs"]  # fmt: skip
     return (
-        "Cost to pix2pix's final quality (the paper's claim: base + LoRA needs 4.8x less time and 14x fewer FLOPs): "
-        "the first held-out curve point (the curve's 8 crops) at or above pix2pix's final curve "
-        "PSNR; ratios are pix2pix's whole training against the arm's time and FLOPs up to that point, means over "
-        "seeds. A ratio is printed only when every seed reached the target.\n\n" + table(head, rows)
+        f"{REFERENCES[reference]}: the first held-out curve point (the curve's 8 crops) at or above the reference's "
+        "final curve PSNR; ratios are the reference's whole training against the arm's steps, time and FLOPs up to "
+        "that point, means over seeds. A ratio is printed only when every seed reached the target.\n\n" + table(head, rows)
     )
 
 
@@ -317,10 +337,11 @@ def grid(crops, targets, rows: dict[str, list[np.ndarray]], n: int = SHOWN) -> I
 
 
 # -- the run ------------------------------------------------------------------------------------------
-def arm_key(arm: str, data: PairData, crops: list[np.ndarray], base: Path, overrides: dict) -> str:
-    """Everything that decides an arm's result except the seed: a stored run counts only while it matches."""
-    mode, preset_name = ARMS[arm]
-    settings = asdict(get_preset(preset_name).train_settings(len(data), mode, **overrides))
+def arm_key(arm: str, data: PairData, crops: list[np.ndarray], base: Path | None, overrides: dict) -> str | None:
+    """Everything that decides an arm's result except the seed: a stored run counts only while it matches.
+    None when the arm's base has not been trained yet (no stored run can match)."""
+    mode = ARMS[arm].mode
+    settings = asdict(get_preset(ARMS[arm].preset).train_settings(len(data), mode, **overrides))
     parts = {
         "arm": arm, "mode": mode, "pixel_scale": PIXEL_SCALE,
         "settings": {k: v for k, v in settings.items() if k not in ("seed", "checkpoint_every", "sample_every")},
@@ -331,7 +352,9 @@ def arm_key(arm: str, data: PairData, crops: list[np.ndarray], base: Path, overr
     parts["device"] = f"{device.type} {resolve_precision(settings['precision'], device) or torch.float32} torch {torch.__version__.split('+')[0]}"
     if mode == "lora":
         parts["lora"] = asdict(LoraSettings())
-    if mode in ("lora", "full"):
+    if ARMS[arm].base is not None:
+        if base is None or not (base / "model.safetensors").exists():
+            return None
         parts["base"] = file_digest(base / "model.safetensors")
     return fingerprint(parts)
 
@@ -363,7 +386,11 @@ def main() -> None:
     if args.quick:
         concepts, args.steps, args.seeds, args.every = concepts[:1], 2, 1, 1
     info = machine()
-    base = args.base or shipped_base()
+    bases = {"shipped": args.base or shipped_base(), None: None}
+    if any(ARMS[a].base == "one-concept" for a in arms):  # trained once (minutes), then kept
+        bases["one-concept"] = one_concept_base(steps=2 if args.quick else None)
+    else:
+        bases["one-concept"] = one_concept_base_if_trained()
     crops = judging_crops()[: 4 if args.quick else None]  # quick: two photos keep pix2pix's inference short
     overrides = {"steps": args.steps} if args.steps else {}
     if args.quick:
@@ -374,11 +401,11 @@ def main() -> None:
         data = training_pairs(concept)
         targets = judged[concept] = teacher_edits(concept, crops, seed=0)
         results[concept] = {"crops": len(crops), **reference_rows(concept, data, crops, targets)}
-        keys = {arm: arm_key(arm, data, crops, base, overrides) for arm in ARMS}
+        keys = {arm: arm_key(arm, data, crops, bases[ARMS[arm].base], overrides) for arm in ARMS}
         for arm in arms:
             for seed in range(args.seeds):
                 if store.get(concept, arm, seed, keys[arm]) is None or args.fresh:
-                    r = train_arm(arm, data, crops, targets, seed, base, overrides, args.every)
+                    r = train_arm(arm, data, crops, targets, seed, bases[ARMS[arm].base], overrides, args.every)
                     run = {**r.scores, "camera": r.camera, "wall_s": r.wall_s, "steps": r.steps, "train_flops": r.train_flops, "curve": r.curve}
                     store.put(concept, arm, seed, keys[arm], run, r.outputs if seed == 0 else None)
                     print(f"{concept} {arm} seed {seed}: {r.scores['psnr']:.2f} dB in {r.wall_s:.0f} s ({r.steps} steps)", flush=True)

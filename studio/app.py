@@ -48,6 +48,9 @@ def build_app(store: ProjectStore, import_roots: tuple[str, ...] = ()) -> gr.Blo
     return app
 
 
+LOGIN_USER = "studio"
+
+
 @dataclass
 class LaunchOptions:
     host: str = "127.0.0.1"
@@ -57,6 +60,7 @@ class LaunchOptions:
     share_lan: bool = False
     max_upload_mb: int = 200  # larger uploads are refused (413) before they reach the disk
     import_roots: tuple[str, ...] | None = None  # None: ~/Pictures, or nothing when sharing on the LAN
+    password: str | None = None  # asked by the page and its API (user LOGIN_USER); launch.py sets one for the LAN
 
     def roots(self) -> tuple[str, ...]:
         """Folders a path typed in the page may import from: by default the user's Pictures folder on this
@@ -81,6 +85,8 @@ def launch(options: LaunchOptions, block: bool = True):
         allowed_paths=[str(store.root)],
         max_file_size=f"{options.max_upload_mb}mb",
         prevent_thread_lock=not block,
+        auth=(LOGIN_USER, options.password) if options.password else None,  # checked by the server, API included
+        auth_message="E2GAN Studio: the password is printed in the terminal that started it.",
         show_error=True,  # an unforeseen error shows its own message, never a bare "Error"
         footer_links=[],
         css=CSS,

@@ -33,7 +33,7 @@ def test_sources_add_samples_and_bad_file(store, tmp_path, capsys):
     assert run(store, "sources", "add", "demo", str(bad), "--samples", "--pixel-scale", "64") == 0
     out = capsys.readouterr().out
     assert "rejected  bad.png: not an image" in out
-    assert len(sources.list_sources(store.open("demo"))) >= 14
+    assert len(sources.list_sources(store.open("demo"))) >= 12
 
 
 def test_errors_are_one_clear_line(store, capsys):

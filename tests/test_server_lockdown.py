@@ -99,13 +99,26 @@ def test_probe_bind_address_is_loopback_by_default(server):
     assert listening(server.proc.pid) == {"127.0.0.1"}
 
 
-def test_probe_bind_address_share_lan_listens_everywhere_and_warns_loudly(tmp_path):
+def test_probe_share_lan_listens_everywhere_and_the_server_asks_for_a_password(tmp_path):
+    """On the network, every route (the page, its config, the API, private events) needs the printed password."""
     s = StudioServer(tmp_path / "projects", tmp_path / "lan.log", ("--share-lan",)).start()
     try:
         assert listening(s.proc.pid) == {"0.0.0.0"}
+        log = (tmp_path / "lan.log").read_text()
+        assert "WARNING: --share-lan" in log
+        password = re.search(r"Log in as 'studio' with the password: (\S+)", log).group(1)
+        with httpx.Client(base_url=s.url, timeout=30) as anonymous:
+            assert anonymous.get("/config").status_code == 401
+            assert anonymous.get("/gradio_api/info").status_code == 401
+            assert anonymous.post("/gradio_api/call/list_projects", json={"data": []}).status_code == 401
+            assert anonymous.post("/gradio_api/queue/join", json={"data": [], "fn_index": 0, "session_hash": "x"}).status_code == 401
+            assert anonymous.post("/login", data={"username": "studio", "password": "guess"}).status_code == 400
+        with httpx.Client(base_url=s.url, timeout=30) as user:
+            assert user.post("/login", data={"username": "studio", "password": password}).status_code == 200
+            assert user.get("/config").status_code == 200
+            assert "list_projects" in user.get("/gradio_api/info").text
     finally:
         s.stop()
-    assert "WARNING: --share-lan" in (tmp_path / "lan.log").read_text()
 
 
 # -- the file route -----------------------------------------------------------------------------------
