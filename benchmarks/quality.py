@@ -425,7 +425,7 @@ def main() -> None:
                 curves[f"{concept} · {arm}"] = [(p[1], p[2]) for p in results[concept][arm][0]["curve"]]
     line_chart(curves, "held-out PSNR over training time (seed 0)", "training seconds", "PSNR dB").save(RESULTS / "quality_curves.png")
     seeds = max(len(results[c][a]) for c in concepts for a in shown_arms if a in results[c])
-    first, last = store.measured()
+    first, last = store.measured([r for c in concepts for a in shown_arms for r in results[c].get(a, [])])
     command = f"python -m benchmarks.quality --arms {','.join(shown_arms)} --seeds {seeds}" + (f" --steps {args.steps}" if args.steps else "")
     when = f"on {first}" if first == last else f"between {first} and {last}"
     note = (f"Runs are kept in `benchmarks/results/quality_runs/` and finished {when}; "

@@ -75,7 +75,7 @@ class RunStore:
         strip = np.asarray(Image.open(self.folder / f"{concept}_{arm}.jpg").convert("RGB"))
         return list(np.split(strip, strip.shape[1] // strip.shape[0], axis=1))
 
-    def measured(self) -> tuple[str, str]:
-        """The first and last time a stored run finished."""
-        stamps = sorted(r["measured"] for r in self.runs.values() if "measured" in r)
+    def measured(self, runs: list[dict] | None = None) -> tuple[str, str]:
+        """The first and last time one of `runs` (default: every stored run) finished."""
+        stamps = sorted(r["measured"] for r in (self.runs.values() if runs is None else runs) if "measured" in r)
         return (stamps[0], stamps[-1]) if stamps else ("", "")

@@ -143,7 +143,7 @@ def build(studio: Studio, bar: ProjectBar, tab: gr.Tab) -> None:
 
     inputs = [bar.project, k, method, embedder]
     one_at_a_time = dict(concurrency_id="curate-map", concurrency_limit=1)  # in the order asked: the last K wins
-    run.click(render, inputs, outputs, api_name="curate", **one_at_a_time)
+    run.click(render, inputs, outputs, api_name="curate", show_progress_on=plot, **one_at_a_time)
     k.input(render, inputs, outputs, trigger_mode="always_last", show_progress="minimal", api_name=False, **one_at_a_time)
     method.input(render, inputs, outputs, trigger_mode="always_last", api_name=False, **one_at_a_time)
     click_box.change(on_click, [bar.project, click_box], [picked, picked_info, region, targets], api_name=False)

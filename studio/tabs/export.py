@@ -93,7 +93,7 @@ def build(studio: Studio, bar) -> None:
         studio.stop_phone_server()
         return None, "Stopped serving."
 
-    run.click(on_export, [bar.project, formats], [summary, parity_table, downloads, card, bar.status], api_name="export")
+    run.click(on_export, [bar.project, formats], [summary, parity_table, downloads, card, bar.status], api_name="export", show_progress_on=parity_table)
     serve.click(on_serve, [bar.project], [qr, url], api_name=False)
     stop.click(on_stop, None, [qr, url], api_name=False)
     bar.on_open(view, [bar.opened], [summary, parity_table, downloads, card])

@@ -168,10 +168,10 @@ def build(studio: Studio, bar: ProjectBar) -> None:
 
     teacher.change(controls_for, [teacher], [strength] + diffusion_controls, api_name=False)
     suggest.click(on_suggest, [bar.project], [teacher, note], api_name=False)
-    try_looks.click(on_try_looks, [bar.project, seed] + setting_inputs, [looks, looks_state, chosen_look, use_look], api_name=False)
+    try_looks.click(on_try_looks, [bar.project, seed] + setting_inputs, [looks, looks_state, chosen_look, use_look], api_name=False, show_progress_on=looks)
     looks.select(on_pick_look, [looks_state], [chosen_look, use_look], api_name=False)
     use_look.click(on_use_look, [bar.project, chosen_look], setting_inputs + [seed, note], api_name=False)
-    generate.click(on_generate, [bar.project, seed] + setting_inputs, [gallery, pairs_info, note, bar.status], api_name="generate_pairs")
+    generate.click(on_generate, [bar.project, seed] + setting_inputs, [gallery, pairs_info, note, bar.status], api_name="generate_pairs", show_progress_on=gallery)
     stop.click(lambda: stop_event[0].set(), None, None, api_name=False)
     gallery.select(on_select_pair, [bar.project], [selected], api_name=False)
     reject.click(lambda n, p: on_review(n, p, True), [bar.project, selected], [gallery, pairs_info, bar.status], api_name=False)

@@ -152,7 +152,7 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
 
     compare_outputs = [verdict, wipe, rows, numbers, shown, compare_with]
     choice.change(on_compare, [choice, gr.State("none")], compare_outputs, api_name=False)
-    compare.click(on_compare, [choice, compare_with], compare_outputs, api_name=False)
+    compare.click(on_compare, [choice, compare_with], compare_outputs, api_name=False, show_progress_on=rows)
     compare_with.input(on_compare, [choice, compare_with], compare_outputs, api_name=False)
     rows.select(on_pick, [shown], [wipe], api_name=False)
 
@@ -178,7 +178,7 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
     controls = [choice, intensity, blend, mix]
     camera.stream(on_frame, [camera, *controls, mode], [output, fps], stream_every=0.1, concurrency_limit=1, api_name=False, show_progress="hidden")
     upload.change(on_upload, [upload, *controls], [upload_out], api_name="try_photo")
-    video.upload(on_video, [video, *controls], [video_out, video_info], api_name=False)
+    video.upload(on_video, [video, *controls], [video_out, video_info], api_name=False, show_progress_on=video_out)
     refresh.click(choices, [bar.project], [choice, blend, status], api_name=False)
     rename.click(on_rename, [bar.project, choice, new_name], [choice, blend, status, new_name], api_name=False)
     bar.on_open(choices, [bar.opened], [choice, blend, status])
