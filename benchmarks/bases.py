@@ -18,8 +18,9 @@ FOLDER = ROOT / "build" / "bases"
 ONE_CONCEPT = "cartoon"  # a trained-on concept with strokes and flat colours, like the held-out ones
 
 
-def one_concept_base(concept: str = ONE_CONCEPT, steps: int | None = None) -> Path:
-    """The shipped base's recipe trained on `concept` alone (`steps` shortens it for quick checks)."""
+def one_concept_base(concept: str = ONE_CONCEPT, steps: int | None = None, train: bool = True) -> Path | None:
+    """The shipped base's recipe trained on `concept` alone (`steps` shortens it for quick checks); with
+    `train=False`, only if it was trained already (else None: no stored run on it can count)."""
     from e2gan.base_model import concept_pairs, train_base
     from e2gan.models.generator import GeneratorConfig
     from e2gan.progress import tqdm_progress
@@ -28,18 +29,14 @@ def one_concept_base(concept: str = ONE_CONCEPT, steps: int | None = None) -> Pa
     out, preset, recipe = _folder(concept, steps)
     if (out / "model.safetensors").exists():
         return out
+    if not train:
+        return None
     scale = preset["pixel_scale"]
     data = concept_pairs([concept], scale, preset["views"], progress=tqdm_progress())
     result = train_base(data, out, TrainSettings(**recipe), GeneratorConfig(pixel_scale=scale), progress=tqdm_progress())
     if result.status != "done":
         raise RuntimeError(f"the one-concept base stopped ({result.status}); run again to resume it")
     return out
-
-
-def one_concept_base_if_trained(concept: str = ONE_CONCEPT) -> Path | None:
-    """The one-concept base of the current recipe if it was trained already (stored runs on it then count)."""
-    out = _folder(concept, None)[0]
-    return out if (out / "model.safetensors").exists() else None
 
 
 def _folder(concept: str, steps: int | None) -> tuple[Path, dict, dict]:

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.bases import one_concept_base, one_concept_base_if_trained
+from benchmarks.bases import one_concept_base
 from benchmarks.plot import line_chart
 from benchmarks.report import RESULTS, machine, publish, table
 from benchmarks.run_store import SHOWN, RunStore, file_digest, fingerprint
@@ -387,10 +387,8 @@ def main() -> None:
         concepts, args.steps, args.seeds, args.every = concepts[:1], 2, 1, 1
     info = machine()
     bases = {"shipped": args.base or shipped_base(), None: None}
-    if any(ARMS[a].base == "one-concept" for a in arms):  # trained once (minutes), then kept
-        bases["one-concept"] = one_concept_base(steps=2 if args.quick else None)
-    else:
-        bases["one-concept"] = one_concept_base_if_trained()
+    wanted = any(ARMS[a].base == "one-concept" for a in arms)  # trained once (minutes), then kept
+    bases["one-concept"] = one_concept_base(steps=2 if args.quick else None, train=wanted)
     crops = judging_crops()[: 4 if args.quick else None]  # quick: two photos keep pix2pix's inference short
     overrides = {"steps": args.steps} if args.steps else {}
     if args.quick:
