@@ -95,3 +95,42 @@ def test_odd_frame_sizes_and_overwriting_the_input(trained_project, tmp_path):
     cmd = [sys.executable, "-m", "e2gan.cli", "--projects", str(trained_project.root.parent), "apply", trained_project.root.name, str(clip), "--out", str(tmp_path)]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 2 and "would overwrite" in done.stderr and clip.stat().st_size > 0
+
+
+def make_phone_clip(path: Path, times_ms: list[int], rotation: int) -> np.ndarray:
+    """A clip as phones store it: frames sideways with a display rotation, at a variable frame rate. The
+    stored frame has a white band on its left; upright (turned `rotation` degrees counter-clockwise) that
+    band is at the bottom for 90."""
+    import av
+
+    stored = np.zeros((32, 64, 3), np.uint8)
+    stored[:, :16] = 255
+    ms = Fraction(1, 1000)
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=30)
+        v.width, v.height, v.pix_fmt = 64, 32, "yuv420p"
+        v.time_base = v.codec_context.time_base = ms
+        v.set_display_rotation(rotation)
+        for t in times_ms:
+            frame = av.VideoFrame.from_ndarray(stored, format="rgb24")
+            frame.pts, frame.time_base = t, ms
+            out.mux(v.encode(frame))
+        out.mux(v.encode())
+    return stored
+
+
+def test_phone_clips_come_out_upright_and_keep_their_timing(tmp_path):
+    import av
+
+    times = [0, 33, 50, 120, 200, 210, 400, 433]  # a variable frame rate, as phones record
+    stored = make_phone_clip(tmp_path / "phone.mp4", times, rotation=90)
+    seen = []
+    report = filter_video(tmp_path / "phone.mp4", tmp_path / "out.mp4", lambda x: seen.append(x) or x)
+    upright = np.rot90(stored, 1)
+    assert seen[0].shape == upright.shape == (64, 32, 3) and report.size == (32, 64)
+    assert np.abs(seen[0].astype(int) - upright).mean() < 8  # the filter saw the upright frame
+    with av.open(str(tmp_path / "out.mp4")) as c:
+        frames = list(c.decode(video=0))
+    assert [round(f.time * 1000) for f in frames] == times  # each frame at its own time, not re-timed to 30 fps
+    assert all(f.rotation == 0 for f in frames)  # written upright: players must not turn it again
+    assert frames[0].to_ndarray(format="rgb24")[-4:, :, 0].mean() > 200  # the band is at the bottom
