@@ -146,6 +146,15 @@ class FilterPack(FrameRunner):
             self.text = _mix_text(self.adapters[name].text, self.adapters[blend].text if blend else None, mix)
             self.current = key
 
+    def snapshot(self) -> "FilterPack":
+        """An independent pack frozen at the current filter and settings: a long job (a video) keeps them
+        while the live view goes on configuring the shared, cached pack."""
+        with self._lock:
+            frozen = FilterPack(_cpu_copy(self.generator, self.generator.state_dict()), self.text_fn, self.pixel_scale, str(self.device))
+            frozen.base_state, frozen.adapters = self.base_state, dict(self.adapters)  # read-only: shared
+            frozen.current, frozen.text = self.current, self.text
+        return frozen
+
     @torch.no_grad()
     def _run(self, batch: np.ndarray) -> np.ndarray:
         if self.text is None:

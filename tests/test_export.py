@@ -105,6 +105,10 @@ def test_pack_switches_scales_and_blends(trained_project, tmp_path):
     with pytest.raises(KeyError, match="unknown filter"):
         pack.configure("nope")
 
+    frozen = pack.snapshot()  # what a video filters with while the webcam goes on reconfiguring the pack
+    pack.configure("other", 0.3)
+    assert np.array_equal(frozen(frame), blended) and not np.array_equal(pack(frame), blended)
+
 
 def reference_output(project, frame):
     model = reference_model(project)

@@ -168,7 +168,8 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
             raise gr.Error("Pick a filter first (train one in the Train tab).")
         project = studio.project(key.split(" · ", 1)[0])
         out = project.exports_dir / "videos" / f"{Path(path).stem}-{key.split(' · ', 1)[1]}.mp4"
-        pack = configured(key, intensity_v, blend_v, mix_v)  # once: not a scan of every project per frame
+        # once, not a scan of every project per frame; a copy, as the webcam may reconfigure the shared pack meanwhile
+        pack = configured(key, intensity_v, blend_v, mix_v).snapshot()
         try:
             report = filter_video(path, out, pack, progress=gradio_progress(progress))
         except ValueError as e:
