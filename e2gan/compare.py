@@ -48,12 +48,12 @@ class Comparison:
 
 
 def compare_runs(project, run_ids: list[str], limit: int = 6) -> Comparison:
-    """Photo | teacher | filter for finished runs of one project, on the first run's held-out pairs."""
+    """Photo | teacher | filter for finished runs of one project, on the pairs none of them trained on."""
     from e2gan.runs import get_run
     from e2gan.runtime import load_run_filter
 
     runs = [get_run(project, run_id, finished=True) for run_id in run_ids]
-    data, held_out = held_out_data(project, runs[0], limit)
+    data, held_out = held_out_data(project, runs, limit)
     photos = [s.permute(1, 2, 0).numpy() for s in data.sources]
     teacher = [t.permute(1, 2, 0).numpy() for t in data.targets]
     filtered, metrics = {}, {}

@@ -190,17 +190,19 @@ def grid(sources: torch.Tensor, teacher: torch.Tensor, student: torch.Tensor, si
 EVAL_DIR = "eval"
 
 
-def held_out_data(project, run, limit: int = 32) -> tuple[PairData, bool]:
-    """The project's pairs the run did not train on (curation leaves most out), up to `limit`; when it
-    trained on every pair there are none, so its own pairs are used and the second value says so."""
+def held_out_data(project, runs: list, limit: int = 32) -> tuple[PairData, bool]:
+    """The project's pairs none of `runs` trained on (curation leaves most out), up to `limit`, so filters
+    compared side by side are judged on the same photos and none on its own training photos. When there are
+    none (a run trained on every pair), the first run's own pairs are used and the second value says so."""
     from e2gan import pairs
 
-    trained = run.settings.get("pair_ids")
+    trained = [run.settings.get("pair_ids") for run in runs]
+    seen = set().union(*(ids for ids in trained if ids is not None))
     usable = [p.id for p in pairs.usable_pairs(project)]
-    held = [i for i in usable if trained is not None and i not in set(trained)]
+    held = [i for i in usable if None not in trained and i not in seen]
     if held:
         return pairs.pair_data(project, _spread(held, limit)), True
-    return pairs.pair_data(project, _spread(trained or usable, limit)), False
+    return pairs.pair_data(project, _spread(trained[0] or usable, limit)), False
 
 
 def _spread(ids: list[str], limit: int) -> list[str]:
@@ -216,7 +218,7 @@ def evaluate_run(project, run, generator=None, limit: int = 32, download: bool =
     from e2gan.filters import text_function, trained_generator
 
     generator = generator if generator is not None else trained_generator(run)
-    data, held_out = held_out_data(project, run, limit)
+    data, held_out = held_out_data(project, [run], limit)
     pixel_scale = run.settings["pixel_scale"]
     result, (src, tgt, out) = evaluate(generator, text_function(generator), data, pixel_scale, download=download)
     metrics = {**result.to_dict(), "held_out": held_out, "pixel_scale": pixel_scale}

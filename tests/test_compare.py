@@ -60,3 +60,19 @@ def test_a_curated_run_is_compared_on_the_pairs_curation_left_out(toon):
     run = finetune.finetune(toon, "lora", TrainSettings(steps=2, crop=32, checkpoint_every=100, sample_every=100), base=get_run(toon).settings["base"])
     c = compare_runs(toon, [run.id], limit=50)
     assert c.held_out is True and len(c.photos) == len(pairs.usable_pairs(toon)) - 4
+
+
+def test_two_curated_runs_are_compared_on_pairs_neither_trained_on(toon):
+    from e2gan import pairs
+    from e2gan.curate import CurateSettings, curate
+
+    base = get_run(toon).settings["base"]
+    fast = TrainSettings(steps=2, crop=32, checkpoint_every=100, sample_every=100)
+    curate(toon, CurateSettings(k=3))
+    small = finetune.finetune(toon, "lora", fast, base=base)
+    curate(toon, CurateSettings(k=6))
+    large = finetune.finetune(toon, "lora", fast, base=base)
+    trained = set(small.settings["pair_ids"]) | set(large.settings["pair_ids"])
+    assert trained - set(small.settings["pair_ids"])  # the first run's held-out pairs include the second's training pairs
+    c = compare_runs(toon, [small.id, large.id], limit=50)
+    assert c.held_out is True and len(c.photos) == len(pairs.usable_pairs(toon)) - len(trained)
