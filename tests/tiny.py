@@ -7,6 +7,7 @@ disk and loaded back through the same code path a user's weights take.
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +26,10 @@ def tiny_generator_config(**overrides) -> GeneratorConfig:
 
 
 def constant_text(dim: int = 16, tokens: int = 4):
-    """A text function for tiny generators: one fixed embedding per distinct prompt."""
+    """A text function for tiny generators: one fixed embedding per distinct prompt (the same in every process)."""
 
     def text(prompts: list[str]) -> TextEmbedding:
-        rows = [torch.tensor(np.random.default_rng(abs(hash(p)) % 2**32).standard_normal((tokens, dim)), dtype=torch.float32) for p in prompts]
+        rows = [torch.tensor(np.random.default_rng(zlib.crc32(p.encode())).standard_normal((tokens, dim)), dtype=torch.float32) for p in prompts]
         return TextEmbedding(torch.stack(rows), torch.ones(len(prompts), tokens))
 
     return text
