@@ -30,7 +30,7 @@ from e2gan.base_model import base_preset
 from e2gan.filters import shipped_base, text_function
 from e2gan.finetune import build_generator
 from e2gan.lora import LoraSettings, apply_lora
-from e2gan.models.generator import Generator, GeneratorConfig
+from e2gan.models.generator import Generator, GeneratorConfig, modulate
 from e2gan.presets import get_preset
 from e2gan.train import Trainer
 
@@ -43,11 +43,13 @@ class Blind(Generator):
         self.stem.norm = nn.InstanceNorm2d(self.config.width, affine=True)
 
     def forward(self, image, text, text_mask=None):
+        film = self.modulation(text, text_mask)
         full = self.stem(image)
         x = self.ds(self.res_in(self.down2(self.down1(full))))
-        x = self.res_out(self.us(self.transformer(x, text, text_mask)))
-        x = self.up2(self.up1(x), skip=torch.zeros_like(full))
-        return torch.tanh(self.head(F.relu(self.fuse(torch.cat([x, torch.zeros_like(image)], dim=1)))))
+        x = self.res_out(self.us(self.transformer(x, text, text_mask), film=film["us"]))
+        x = self.up2(self.up1(x, film=film["up1"]), skip=torch.zeros_like(full), film=film["up2"])
+        x = modulate(self.fuse(torch.cat([x, torch.zeros_like(image)], dim=1)), film["fuse"])
+        return torch.tanh(self.head(F.relu(x)))
 
 
 class Residual(Generator):
@@ -63,8 +65,9 @@ class Variant:
     title: str
     mode: str = "lora"  # lora (from the shipped base) | scratch
     network: type = Generator  # for scratch variants
-    settings: dict = field(default_factory=dict)  # TrainSettings overrides on top of the Quick preset
+    settings: dict = field(default_factory=dict)  # TrainSettings overrides on top of the preset
     lora: dict = field(default_factory=dict)  # LoraSettings overrides
+    preset: str = "quick"  # the training preset it starts from (assets/presets/training.json)
 
 
 VARIANTS = {
@@ -82,14 +85,18 @@ VARIANTS = {
     "gan": Variant("… adversarial term after a 50% regression warm-up", settings={"gan_from": 0.5}),
     "one-crop": Variant("… one 256 px crop per step instead of four 128 px crops (same pixels)", settings={"crop": 256, "batch_size": 1}),
     "bf16": Variant("… bf16 autocast on the CPU", settings={"precision": "bf16"}),
+    "standard": Variant("base + LoRA, Standard preset as shipped (adversarial term after half)", preset="standard"),
+    "standard-no-gan": Variant("… regression only (no adversarial phase)", preset="standard", settings={"gan_from": 1.0}),
+    "standard-lr-double": Variant("… twice the LoRA learning rate (Quick's 4e-3)", preset="standard", settings={"lr_scale": 2.0}),
 }
 
 
-def train_variant(v: Variant, data, crops, targets, steps: int, seed: int, base: Path) -> float:
-    preset = get_preset("quick")
-    overrides = dict(v.settings)
+def train_variant(v: Variant, data, crops, targets, steps: int | None, seed: int, base: Path) -> float:
+    """Held-out PSNR after `steps` (None: the preset's own budget for this many pairs)."""
+    preset = get_preset(v.preset)
+    overrides = dict(v.settings) | ({"steps": steps} if steps else {})
     scale = overrides.pop("lr_scale", 1.0)
-    settings = preset.train_settings(len(data), v.mode, steps=steps, seed=seed, checkpoint_every=10**9, sample_every=10**9, **overrides)
+    settings = preset.train_settings(len(data), v.mode, seed=seed, checkpoint_every=10**9, sample_every=10**9, **overrides)
     settings.lr *= scale
     torch.manual_seed(seed)
     if v.mode == "scratch":
@@ -108,7 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--concepts", default=None)
-    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=None, help="steps per run (default: each variant's preset budget)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--base", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=2)
@@ -135,14 +142,16 @@ def main() -> None:
         seed_means = [np.mean([per[c][s] for c in concepts]) for s in range(args.seeds)]
         rows.append([f"`{name}` {VARIANTS[name].title}", *[f"{np.mean(per[c]):.2f} ± {np.std(per[c]):.2f}" for c in concepts],
                      f"{np.mean(seed_means):.2f} ± {np.std(seed_means):.2f}"])  # fmt: skip
+    budget = f"{args.steps} steps" if args.steps else "Each preset's own step budget"
     body = (
-        f"{args.steps} steps per run, {args.seeds} seeds, held-out PSNR (dB) through the runtime on the quality "
+        f"{budget} per run, {args.seeds} seeds, held-out PSNR (dB) through the runtime on the quality "
         f"benchmark's crops; mean ± sd over seeds.\n\n" + table(["variant", *concepts, "mean"], rows)
     )
     if args.quick:
         print(body)
         return
-    command = f"python -m benchmarks.ablation --variants {args.variants} --steps {args.steps} --seeds {args.seeds}"
+    command = f"python -m benchmarks.ablation --variants {args.variants} --seeds {args.seeds}"
+    command += "".join(f" --{k} {v}" for k, v in (("steps", args.steps), ("concepts", args.concepts), ("name", args.name)) if v and v != "ablation")
     publish(args.name, command, info, body, {"scores": scores})
 
 

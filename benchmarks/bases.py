@@ -3,7 +3,7 @@
 E2GAN's base-transfer claim is that a base trained on *many* concepts helps a new concept more than one
 trained on a single concept. The fair comparison is the same data pipeline, steps and settings as the
 shipped base (`assets/presets/base.json`), changing only the concept list. Trained once on first use and
-kept under `build/bases/`, in a folder named after the recipe, so a changed recipe trains a new one; an
+kept under `build/bases/`, in a folder named after the recipe, so a changed recipe or architecture trains a new one; an
 interrupted training resumes from its checkpoints.
 """
 
@@ -42,9 +42,10 @@ def one_concept_base(concept: str = ONE_CONCEPT, steps: int | None = None, train
 def _folder(concept: str, steps: int | None) -> tuple[Path, dict, dict]:
     from e2gan import samples
     from e2gan.base_model import base_preset
+    from e2gan.models.generator import ARCHITECTURE_VERSION
 
     preset = base_preset("shipped")
     recipe = {**preset["train"], **({"steps": steps} if steps else {})}
     photos = samples.sample_names()
-    key = fingerprint({"concept": concept, "photos": photos, "pixel_scale": preset["pixel_scale"], "views": preset["views"], "train": recipe})
+    key = fingerprint({"architecture": ARCHITECTURE_VERSION, "concept": concept, "photos": photos, "pixel_scale": preset["pixel_scale"], "views": preset["views"], "train": recipe})
     return FOLDER / f"one-concept-{concept}-{key}", preset, recipe

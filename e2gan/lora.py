@@ -1,7 +1,9 @@
 """LoRA on the generator's crucial layers (E2GAN's second technique), through peft.
 
 For a new concept only low-rank adapters on the *sampling layers* (stem, down1, down2, ds, us, up1, up2,
-fuse, head) and the *transformer block* train; the ResBlocks' (`res_in`, `res_out`) weights stay frozen.
+fuse, head) and the *transformer block* train; the ResBlocks' (`res_in`, `res_out`) weights stay frozen,
+and so do those of the prompt's `modulation` of the decoder norms (for one prompt it is a constant, which
+the trainable norms already cover).
 By default the biases and the norms' scales and shifts train too (`LoraSettings.norms_and_biases`, through
 peft's own `bias="all"` and `modules_to_save`): they are the cheapest colour and contrast knobs a network
 has (a few thousand numbers), and low-rank weight updates alone cannot move them.

@@ -70,7 +70,7 @@ def test_base_card_quick_mode_judges_seen_and_held_out_concepts():
     text = quick("benchmarks.base_card")
     assert "### Concepts it was trained on" in text and "### Held-out concepts (never seen)" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith(("| concept", "| photo"))]
-    judged = [r for r in rows if len(r.split("|")) == 9]
+    judged = [r for r in rows if len(r.split("|")) == 10]
     assert len(judged) == 2  # one trained-on concept, one held-out
     photos = [r for r in rows if r not in judged]
     assert len(photos) == len(samples.SAMPLES) and all(r.split("|")[4].strip() for r in photos)  # each photo with its licence

@@ -10,7 +10,7 @@ from e2gan.models.flops import count_flops, count_params, example_inputs
 from e2gan.models.generator import Generator, GeneratorConfig
 from e2gan.models.resnet_generator import ResnetConfig, ResnetGenerator
 from e2gan.models.weights import load_generator
-from tests.tiny import tiny_generator_config
+from tests.tiny import constant_text, tiny_generator_config
 
 
 @pytest.mark.parametrize("size", [32, 48, 64])
@@ -100,3 +100,27 @@ def test_untrained_generator_already_sees_global_brightness():
     with torch.no_grad():
         change = (g(0.3 * x - 0.5, text) - g(x, text))[..., 4:-4, 4:-4].abs().mean()
     assert change > 0.05
+
+
+def test_the_prompt_alone_can_set_a_frame_wide_colour_cast():
+    """A concept's cast (old photo's sepia, night's blue) is a per-channel constant, which instance norm
+    removes: text that enters only through cross-attention at 1/8 cannot set it (architecture 2 learned
+    differences of 0.00–0.09 here), so the prompt must reach the decoder's norms."""
+    torch.manual_seed(0)
+    g = Generator(tiny_generator_config())
+    text = constant_text()(["warm it up", "cool it down"])
+    x = torch.rand(8, 3, 32, 32) * 1.6 - 0.8
+    casts = torch.tensor([[0.4, 0.0, -0.4], [-0.4, 0.0, 0.4]])  # warm: more red, less blue; cool: the opposite
+    opt = torch.optim.Adam(g.parameters(), 3e-3)
+    for step in range(200):
+        i = step % 2
+        out = g(x, text.tokens[i : i + 1].expand(8, -1, -1), text.mask[i : i + 1].expand(8, -1))
+        loss = (out - (x + casts[i][None, :, None, None]).clamp(-1, 1)).abs().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        unseen = torch.rand(4, 3, 32, 32) * 1.6 - 0.8
+        warm, cool = (g(unseen, text.tokens[i : i + 1].expand(4, -1, -1)) for i in (0, 1))
+    red, _, blue = (warm - cool).mean(dim=(0, 2, 3)).tolist()
+    assert red > 0.4 and blue < -0.4  # the target difference is 0.8 and -0.8

@@ -9,7 +9,15 @@ Follows Fig. 3 of "E2GAN: Efficient Training of Efficient GANs for Image-to-Imag
     image ─────────────────────────────────────────────────────────────────────────── raw pixels ──────┘
 
 The transformer block (self-attention, cross-attention to the prompt's text tokens, MLP) runs at 1/8 of
-the input resolution thanks to the extra down/up-sampling pair `ds`/`us`; text enters only there.
+the input resolution thanks to the extra down/up-sampling pair `ds`/`us`.
+
+The prompt also sets the decoder's norms (ours): what a concept does everywhere in the frame (old photo's
+sepia, night's blue cast) is a per-channel constant, and the instance norm right after the transformer
+removes exactly such constants, so text that enters only through cross-attention loses most of what it says
+about colour. `modulation` maps the pooled prompt to a scale and shift for the norms of `us`, `up1`, `up2`
+and for `fuse` (conditional instance norm, as in Dumoulin et al. 2017, "A Learned Representation for
+Artistic Style": one network, many styles). It starts as the identity; for a fixed prompt it is a constant,
+so exports bake it in. Measured in BENCHMARKS.md (base data ablation).
 
 The student sees its input (ours; the paper is silent, and pix2pix's ResNet-9 has the same blind spot):
 instance norm after a conv removes any affine change of the input, so a net built only of conv → norm
@@ -41,7 +49,7 @@ from torch import nn
 
 from e2gan.models import weights
 
-ARCHITECTURE_VERSION = 2  # 1: conv → norm stem, no skips, tanh head (blind to brightness)
+ARCHITECTURE_VERSION = 3  # 1: conv → norm stem, no skips, tanh head (blind to brightness); 2: text only through cross-attention
 
 
 @dataclass
@@ -64,7 +72,7 @@ class GeneratorConfig:
         if self.version != ARCHITECTURE_VERSION:
             raise ValueError(
                 f"this generator was saved by an older E2GAN Studio (architecture {self.version}; this version builds "
-                f"architecture {ARCHITECTURE_VERSION}, which sees its input's brightness): use the shipped base, or "
+                f"architecture {ARCHITECTURE_VERSION}: it sees its input's brightness and the prompt sets its decoder's norms): use the shipped base, or "
                 "train this model again (`e2gan train-base` for a base, `e2gan finetune` for a filter)"
             )
         if self.attn_width % self.heads:
@@ -78,6 +86,13 @@ class GeneratorConfig:
         return cls(**{"version": 1} | {k: v for k, v in d.items() if k in known})
 
 
+Film = tuple[torch.Tensor, torch.Tensor]  # per-channel (scale, shift), each (B, C, 1, 1)
+
+
+def modulate(x: torch.Tensor, film: Film | None) -> torch.Tensor:
+    return x if film is None else x * (1.0 + film[0]) + film[1]
+
+
 class ConvBlock(nn.Module):
     """Conv → InstanceNorm → ReLU; `stride=2` down-samples, `upsample=True` doubles the size first, `skip`
     features are concatenated after up-sampling, and `norm=False` keeps the input's levels (the stem)."""
@@ -88,12 +103,38 @@ class ConvBlock(nn.Module):
         self.conv = nn.Conv2d(c_in, c_out, kernel, stride, padding=kernel // 2)
         self.norm = nn.InstanceNorm2d(c_out, affine=True) if norm else nn.Identity()
 
-    def forward(self, x: torch.Tensor, skip: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, skip: torch.Tensor | None = None, film: Film | None = None) -> torch.Tensor:
         if self.upsample:
             x = F.interpolate(x, scale_factor=2.0, mode="nearest")
         if skip is not None:
             x = torch.cat([x, skip], dim=1)
-        return F.relu(self.norm(self.conv(x)))
+        return F.relu(modulate(self.norm(self.conv(x)), film))
+
+
+class TextModulation(nn.Module):
+    """Pooled prompt → a (scale, shift) per channel of each named layer; zero-initialised, so it starts as
+    the identity and a base learns only the modulation its concepts need."""
+
+    def __init__(self, text_dim: int, channels: dict[str, int], hidden: int = 64):
+        super().__init__()
+        self.channels = channels
+        self.embed = nn.Linear(text_dim, hidden)
+        self.out = nn.Linear(hidden, 2 * sum(channels.values()))
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, text: torch.Tensor, mask: torch.Tensor | None) -> dict[str, Film]:
+        if mask is None:
+            pooled = text.mean(dim=1)
+        else:  # the mean over real tokens only
+            m = mask.to(text.dtype)[:, :, None]
+            pooled = (text * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
+        params = self.out(F.silu(self.embed(pooled)))[:, :, None, None]  # (B, 2·ΣC, 1, 1)
+        films, start = {}, 0
+        for name, c in self.channels.items():
+            films[name] = (params[:, start : start + c], params[:, start + c : start + 2 * c])
+            start += 2 * c
+        return films
 
 
 class ResBlock(nn.Module):
@@ -186,16 +227,19 @@ class Generator(nn.Module):
         self.up2 = ConvBlock(2 * w + w, w, upsample=True)  # + the stem's full-resolution features
         self.fuse = nn.Conv2d(w + c.in_channels, w, 1)  # per pixel: features + the raw input pixels
         self.head = nn.Conv2d(w, c.out_channels, 1)
+        self.modulation = TextModulation(c.text_dim, {"us": 4 * w, "up1": 2 * w, "up2": w, "fuse": w})
 
     def forward(self, image: torch.Tensor, text: torch.Tensor, text_mask: torch.Tensor | None = None) -> torch.Tensor:
+        film = self.modulation(text, text_mask)
         full = self.stem(image)  # (B, w, H, W), not normalised: keeps the input's levels
         x = self.down2(self.down1(full))  # (B, 4w, H/4, W/4)
         x = self.res_in(x)
         x = self.ds(x)  # (B, attn_width, H/8, W/8)
         x = self.transformer(x, text, text_mask)
-        x = self.res_out(self.us(x))  # (B, 4w, H/4, W/4)
-        x = self.up2(self.up1(x), skip=full)  # (B, w, H, W)
-        return torch.tanh(self.head(F.relu(self.fuse(torch.cat([x, image], dim=1)))))
+        x = self.res_out(self.us(x, film=film["us"]))  # (B, 4w, H/4, W/4)
+        x = self.up2(self.up1(x, film=film["up1"]), skip=full, film=film["up2"])  # (B, w, H, W)
+        x = modulate(self.fuse(torch.cat([x, image], dim=1)), film["fuse"])
+        return torch.tanh(self.head(F.relu(x)))
 
     # -- persistence: config.json + model.safetensors, never pickle --------------------------------
     def save_pretrained(self, folder: str | Path) -> Path:
