@@ -183,4 +183,5 @@ def build(studio: Studio, bar, tab: gr.Tab) -> None:
     refresh.click(choices, [bar.project], [choice, blend, status], api_name=False)
     rename.click(on_rename, [bar.project, choice, new_name], [choice, blend, status, new_name], api_name=False)
     bar.on_open(choices, [bar.opened], [choice, blend, status])
+    bar.on_open(lambda _: (None, None, ""), [bar.opened], [upload_out, video_out, video_info])  # made by the last project's filter
     tab.select(choices, [bar.project], [choice, blend, status], api_name=False)  # filters trained since the page opened
