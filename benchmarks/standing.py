@@ -100,7 +100,7 @@ def transfer_row(res: dict, concepts: list[str]) -> list[str]:
     text += f"; the 12-concept base beats the 1-concept base on {len(beats)} of {len(one)} measured" if one else "; 1-concept base not yet run"
     done = len(measured) == len(concepts) and len(one) == len(concepts)
     ok = steps >= 3 and secs > 1 and len(beats) == len(one)
-    verdict = ("target met" if ok else "**behind** the target") if done else "unknown until every held-out concept is measured"
+    verdict = "**behind** the target" if not ok else "target met" if done else "unknown until every held-out concept is measured"
     return [claim, text, verdict]
 
 
