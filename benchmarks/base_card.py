@@ -20,27 +20,24 @@ import torch
 import numpy as np
 from PIL import Image
 
-from benchmarks.quality import judging_crops, runner_for, score, teacher_edits, training_pairs
+from benchmarks.quality import judging_crops, reference_rows, runner_for, score, teacher_edits, training_pairs
 from benchmarks.report import machine, table
 from e2gan import samples
 from e2gan.base_model import base_preset
-from e2gan.colour_lookup import ColourLookup
 from e2gan.filters import shipped_base
 from e2gan.models.weights import load_generator
 from e2gan.teachers.offline import EDITS
 
 
 def judge(generator, concepts: list[str], crops, pixel_scale: int) -> list[list]:
-    """Zero-shot, on the judging photos (never trained on): the base, doing nothing, the colour lookup."""
+    """Zero-shot, on the judging photos (never trained on): the base next to the quality benchmark's
+    reference rows (doing nothing, the teacher against itself, the colour lookup)."""
     rows = []
     for key in concepts:
-        pairs = training_pairs(key, pixel_scale)
-        lookup = ColourLookup.fit([s.permute(1, 2, 0).numpy() for s in pairs.sources], [t.permute(1, 2, 0).numpy() for t in pairs.targets])
         targets = teacher_edits(key, crops, seed=0)
+        ref = reference_rows(key, training_pairs(key, pixel_scale), crops, targets)
         runner = runner_for(generator, EDITS[key].prompt, pixel_scale)
-        base, nothing = score([runner(c) for c in crops], targets), score(crops, targets)
-        floor = score([lookup(c) for c in crops], targets)
-        agreement = score(teacher_edits(key, crops, seed=1), targets)["psnr"]
+        base, nothing, floor, agreement = score([runner(c) for c in crops], targets), ref["nothing"], ref["lookup"], ref["agreement"]["psnr"]
         ok = base["psnr"] >= nothing["psnr"] + 3 and base["psnr"] > floor["psnr"]
         rows.append([EDITS[key].title, len(crops), f"{base['psnr']:.2f}", f"{base['ssim']:.3f}", f"{nothing['psnr']:.2f}",
                      f"{floor['psnr']:.2f}", "identical" if agreement >= 50 else f"{agreement:.2f}", "yes" if ok else "**no**"])  # fmt: skip

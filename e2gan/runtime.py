@@ -18,6 +18,7 @@ Loaded models are cached per process (`load_pack`, `load_onnx`), keyed by their 
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 import time
@@ -150,9 +151,9 @@ class FilterPack(FrameRunner):
         """An independent pack frozen at the current filter and settings: a long job (a video) keeps them
         while the live view goes on configuring the shared, cached pack."""
         with self._lock:
-            frozen = FilterPack(_cpu_copy(self.generator, self.generator.state_dict()), self.text_fn, self.pixel_scale, str(self.device))
-            frozen.base_state, frozen.adapters = self.base_state, dict(self.adapters)  # read-only: shared
-            frozen.current, frozen.text = self.current, self.text
+            frozen = copy.copy(self)  # base state, adapters and text are read-only: shared
+            frozen.generator = copy.deepcopy(self.generator)  # the merged weights of the current settings
+            frozen.adapters, frozen._lock = dict(self.adapters), threading.Lock()
         return frozen
 
     @torch.no_grad()
