@@ -88,6 +88,7 @@ VARIANTS = {
     "standard": Variant("base + LoRA, Standard preset as shipped (adversarial term after half)", preset="standard"),
     "standard-no-gan": Variant("… regression only (no adversarial phase)", preset="standard", settings={"gan_from": 1.0}),
     "standard-lr-double": Variant("… twice the LoRA learning rate (Quick's 4e-3)", preset="standard", settings={"lr_scale": 2.0}),
+    "standard-quick-recipe": Variant("… Quick's recipe at Standard's crops and steps: no adversarial phase, 4e-3, moving average 0.99", preset="standard", settings={"gan_from": 1.0, "lr_scale": 2.0, "ema": 0.99}),
 }
 
 

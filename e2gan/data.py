@@ -15,6 +15,12 @@ import torch
 
 from e2gan import images
 
+# Crops start on multiples of the generator's total down-sampling (8). A stride-8 network is not
+# shift-invariant: its 1/8-scale grid sits at a fixed phase against the frame it runs on. Crops on this
+# lattice keep that phase the same in training as on a whole frame, so edits locked to the image grid
+# (pixel art's blocks) stay learnable; a random offset would shift them against the network every step.
+CROP_GRID = 8
+
 
 @dataclass
 class PairData:
@@ -105,9 +111,16 @@ def _crop_pair(s: torch.Tensor, t: torch.Tensor, res: int, rng: np.random.Genera
         size = (max(res, round(h * scale)), max(res, round(w * scale)))
         s, t = (torch.nn.functional.interpolate(x[None].float(), size, mode="bilinear", align_corners=False)[0].round().clamp(0, 255).to(torch.uint8) for x in (s, t))
         _, h, w = s.shape
-    top = int(rng.integers(0, h - res + 1)) if rng is not None else (h - res) // 2
-    left = int(rng.integers(0, w - res + 1)) if rng is not None else (w - res) // 2
+    top = _offset(h - res, rng)
+    left = _offset(w - res, rng)
     return s[:, top : top + res, left : left + res], t[:, top : top + res, left : left + res]
+
+
+def _offset(room: int, rng: np.random.Generator | None) -> int:
+    """A crop's start: random on the `CROP_GRID` lattice with `rng`, else centred."""
+    if rng is None:
+        return CROP_GRID * (room // 2 // CROP_GRID)
+    return CROP_GRID * int(rng.integers(0, room // CROP_GRID + 1))
 
 
 def to_float(x: torch.Tensor) -> torch.Tensor:

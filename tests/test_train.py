@@ -130,3 +130,21 @@ def test_warm_up_steps_train_no_discriminator_and_the_average_is_kept(tmp_path):
     ema = [getattr(trainer.ema, f"p{i}") for i in range(len(trainer.ema.names))]
     params = [p for p in trainer.generator.parameters() if p.requires_grad]
     assert all(torch.equal(a, b) for a, b in zip(ema, params))  # the run ends on its moving average
+
+
+def test_crops_start_on_the_generators_grid_and_keep_pairs_aligned():
+    """Random crops land on multiples of 8 (the generator's down-sampling), the same place in photo and edit."""
+    from e2gan.data import CROP_GRID, PairData
+
+    ys, xs = torch.meshgrid(torch.arange(100), torch.arange(120), indexing="ij")
+    position = torch.stack([xs, ys, torch.zeros_like(xs)]).to(torch.uint8)  # each pixel holds its (x, y)
+    data = PairData([position], [position.clone()], ["p"])
+    starts = set()
+    for step in range(40):
+        src, tgt, _ = data.batch(step, batch_size=2, crop=32)
+        assert torch.equal(src, tgt)
+        for image in ((src + 1) * 127.5).round().long():
+            x0, y0 = min(image[0, 0, 0], image[0, 0, -1]).item(), image[1, 0, 0].item()  # min: flips reverse x
+            assert x0 % CROP_GRID == 0 and y0 % CROP_GRID == 0
+            starts.add((x0, y0))
+    assert len(starts) > 10  # still random
