@@ -84,6 +84,7 @@ VARIANTS = {
     "lr-double": Variant("… twice the learning rate", settings={"lr_scale": 2.0}),
     "gan": Variant("… adversarial term after a 50% regression warm-up", settings={"gan_from": 0.5}),
     "one-crop": Variant("… one 256 px crop per step instead of four 128 px crops (same pixels)", settings={"crop": 256, "batch_size": 1}),
+    "lora-everywhere": Variant("… LoRA even on layers whose rank reaches their full rank (stem, up2, fuse, head), instead of plain copies", lora={"full_rank_as_copy": False}),
     "bf16": Variant("… bf16 autocast on the CPU", settings={"precision": "bf16"}),
     "standard": Variant("base + LoRA, Standard preset as shipped (adversarial term after half)", preset="standard"),
     "standard-no-gan": Variant("… regression only (no adversarial phase)", preset="standard", settings={"gan_from": 1.0}),
@@ -92,8 +93,8 @@ VARIANTS = {
 }
 
 
-def train_variant(v: Variant, data, crops, targets, steps: int | None, seed: int, base: Path) -> float:
-    """Held-out PSNR after `steps` (None: the preset's own budget for this many pairs)."""
+def train_variant(v: Variant, data, crops, targets, steps: int | None, seed: int, base: Path) -> tuple[float, float]:
+    """(held-out PSNR, training seconds) after `steps` (None: the preset's own budget for this many pairs)."""
     preset = get_preset(v.preset)
     overrides = dict(v.settings) | ({"steps": steps} if steps else {})
     scale = overrides.pop("lr_scale", 1.0)
@@ -106,10 +107,10 @@ def train_variant(v: Variant, data, crops, targets, steps: int | None, seed: int
         generator = apply_lora(build_generator("full", str(base), None, seed), LoraSettings(**v.lora), copy_base=False)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(generator, data, text_function(generator), settings, Path(tmp))
-        trainer.fit()
+        seconds = trainer.fit().wall_s
     with torch.no_grad():
         runner = runner_for(trainer.generator.cpu().eval(), data.prompts[0], 256)
-        return score([runner(c) for c in crops], targets)["psnr"]
+        return score([runner(c) for c in crops], targets)["psnr"], seconds
 
 
 def main() -> None:
@@ -130,30 +131,34 @@ def main() -> None:
         concepts, args.steps, args.seeds = concepts[:1], 2, 1
     info, base, crops = machine(), args.base or shipped_base(), judging_crops()
     scores: dict[str, dict[str, list[float]]] = {n: {} for n in names}
+    seconds: dict[str, list[float]] = {n: [] for n in names}
     for concept in concepts:
         data = training_pairs(concept)
         targets = teacher_edits(concept, crops, seed=0)
         for name in names:
-            runs = [train_variant(VARIANTS[name], data, crops, targets, args.steps, s, base) for s in range(args.seeds)]
-            scores[name][concept] = runs
+            runs, times = zip(*[train_variant(VARIANTS[name], data, crops, targets, args.steps, s, base) for s in range(args.seeds)])
+            scores[name][concept] = list(runs)
+            seconds[name] += times
             print(f"{name} {concept}: {np.mean(runs):.2f} ± {np.std(runs):.2f}", flush=True)
     rows = []
     for name in names:
         per = scores[name]
         seed_means = [np.mean([per[c][s] for c in concepts]) for s in range(args.seeds)]
         rows.append([f"`{name}` {VARIANTS[name].title}", *[f"{np.mean(per[c]):.2f} ± {np.std(per[c]):.2f}" for c in concepts],
-                     f"{np.mean(seed_means):.2f} ± {np.std(seed_means):.2f}"])  # fmt: skip
+                     f"{np.mean(seed_means):.2f} ± {np.std(seed_means):.2f}",
+                     f"{np.mean(seconds[name]):.0f}", f"{np.mean(seconds[name]) / np.mean(seconds[names[0]]):.2f}x"])  # fmt: skip
     budget = f"{args.steps} steps" if args.steps else "Each preset's own step budget"
     body = (
         f"{budget} per run, {args.seeds} seeds, held-out PSNR (dB) through the runtime on the quality "
-        f"benchmark's crops; mean ± sd over seeds.\n\n" + table(["variant", *concepts, "mean"], rows)
+        f"benchmark's crops; mean ± sd over seeds. Training time: mean seconds per run, and its ratio to the "
+        f"first variant's in the same run.\n\n" + table(["variant", *concepts, "mean", "train s", "time vs first"], rows)
     )
     if args.quick:
         print(body)
         return
     command = f"python -m benchmarks.ablation --variants {args.variants} --seeds {args.seeds}"
     command += "".join(f" --{k} {v}" for k, v in (("steps", args.steps), ("concepts", args.concepts), ("name", args.name)) if v and v != "ablation")
-    publish(args.name, command, info, body, {"scores": scores})
+    publish(args.name, command, info, body, {"scores": scores, "seconds": seconds})
 
 
 if __name__ == "__main__":

@@ -46,6 +46,10 @@ class LoraSettings:
     ranks: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_RANKS))  # group → rank (0 = no LoRA)
     alpha_over_rank: float = 1.0  # LoRA scale α/r; 1 keeps updates the same size at every rank
     norms_and_biases: bool = True  # also train every bias and the norms' affine parameters (colour knobs)
+    # A layer whose rank reaches its full rank (the stem, up2, fuse and head at rank 16: 16 or fewer output
+    # channels) trains as a plain copy instead: the same updates, without LoRA's parallel path, which at
+    # full resolution costs as much as the layer itself.
+    full_rank_as_copy: bool = True
 
     def layer_ranks(self) -> dict[str, int]:
         unknown = set(self.ranks) - set(LAYER_GROUPS)
@@ -66,12 +70,28 @@ def norm_modules(model: nn.Module) -> list[str]:
     ]  # fmt: skip
 
 
+def full_rank(layer: nn.Module) -> int:
+    """The largest rank a weight update of this conv or linear layer can have."""
+    if isinstance(layer, nn.Conv2d):
+        return min(layer.out_channels, layer.in_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1])
+    return min(layer.out_features, layer.in_features)
+
+
 def lora_config(settings: LoraSettings, model: nn.Module | None = None):
+    """peft's config: LoRA on the crucial layers, plus what trains as a plain copy (norms, biases, and
+    layers whose rank reaches their full rank: see `LoraSettings.full_rank_as_copy`)."""
     from peft import LoraConfig
 
     ranks = {layer: r for layer, r in settings.layer_ranks().items() if r > 0}
     if not ranks:
         raise ValueError("all LoRA ranks are 0: nothing would train")
+    copies = []
+    if model is not None and settings.full_rank_as_copy:
+        copies = [layer for layer, r in ranks.items() if r >= full_rank(model.get_submodule(layer))]
+        if len(copies) == len(ranks):  # peft needs one LoRA layer: keep the largest as LoRA
+            copies.remove(max(ranks, key=lambda layer: model.get_submodule(layer).weight.numel()))
+        ranks = {layer: r for layer, r in ranks.items() if layer not in copies}
+    saved = (norm_modules(model) if settings.norms_and_biases and model is not None else []) + copies
     return LoraConfig(
         r=max(ranks.values()),
         lora_alpha=max(ranks.values()) * settings.alpha_over_rank,
@@ -80,7 +100,7 @@ def lora_config(settings: LoraSettings, model: nn.Module | None = None):
         alpha_pattern={k: v * settings.alpha_over_rank for k, v in ranks.items()},
         lora_dropout=0.0,
         bias="all" if settings.norms_and_biases else "none",
-        modules_to_save=norm_modules(model) if settings.norms_and_biases and model is not None else None,
+        modules_to_save=saved or None,
     )
 
 

@@ -7,9 +7,11 @@ import torch
 
 from e2gan.lora import (
     CRUCIAL_LAYERS,
+    DEFAULT_RANKS,
     LoraSettings,
     adapter_bytes,
     apply_lora,
+    full_rank,
     load_adapter,
     merge,
     save_adapter,
@@ -32,29 +34,46 @@ def base():
     return Generator(tiny_generator_config()).eval()
 
 
+def low_rank(**overrides) -> LoraSettings:
+    """Rank 2 everywhere: below every tiny layer's full rank, so each crucial layer gets real LoRA."""
+    return LoraSettings(ranks={g: 2 for g in DEFAULT_RANKS}, **overrides)
+
+
 def is_colour_knob(name: str) -> bool:
     """A bias or a norm's scale/shift: trained by default next to the adapters."""
     return name.endswith(".bias") or ".norm" in name
 
 
 def test_only_adapters_biases_and_norms_require_grad(base):
-    model = apply_lora(base)
+    settings = LoraSettings(ranks={"down": 2, "ds_us": 2, "transformer": 2, "up": 4})
+    model = apply_lora(base, settings)
+    ranks = settings.layer_ranks()
+    copied = {n for n in CRUCIAL_LAYERS if ranks[n] >= full_rank(base.get_submodule(n))}
+    assert copied and copied != set(CRUCIAL_LAYERS)  # both kinds: up2, fuse and head reach full rank at 4
     trainable = [n for n, p in model.named_parameters() if p.requires_grad]
-    assert trainable and all("lora_" in n or is_colour_knob(n) for n in trainable)
+    is_copy = lambda n: any(f".{layer}.modules_to_save." in n for layer in copied)  # noqa: E731
+    assert trainable and all("lora_" in n or is_colour_knob(n) or is_copy(n) for n in trainable)
     assert not any((".res_in." in n or ".res_out." in n) and "conv" in n and n.endswith("weight") for n in trainable)
     adapted = {n.split(".lora_")[0].removeprefix("base_model.model.") for n in trainable if "lora_" in n}
-    assert adapted == set(CRUCIAL_LAYERS)
+    assert adapted == set(CRUCIAL_LAYERS) - copied
+    assert all(any(is_copy(n) and f".{layer}." in n and n.endswith("weight") for n in trainable) for layer in copied)
     assert any(".norm" in n for n in trainable) and any(n.endswith(".bias") for n in trainable)
     assert not any("lora_" in n for n, _ in base.named_parameters())  # the base itself is untouched
 
 
+def test_full_rank_layers_train_as_copies_only_when_asked(base):
+    lora_everywhere = apply_lora(base, LoraSettings(full_rank_as_copy=False))
+    adapted = {n.split(".lora_")[0].removeprefix("base_model.model.") for n, _ in lora_everywhere.named_parameters() if "lora_" in n}
+    assert adapted == set(CRUCIAL_LAYERS)
+
+
 def test_lora_alone_when_norms_and_biases_are_off(base):
-    model = apply_lora(base, LoraSettings(norms_and_biases=False))
+    model = apply_lora(base, low_rank(norms_and_biases=False))
     assert all("lora_" in n for n, p in model.named_parameters() if p.requires_grad)
 
 
 def test_finetuning_changes_adapters_but_no_resblock(base, tmp_path):
-    model = apply_lora(base)
+    model = apply_lora(base, low_rank())
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     settings = TrainSettings(steps=5, crop=32, lr=1e-2, sample_every=100, checkpoint_every=100)
     Trainer(model, invert_pairs(), constant_text(), settings, tmp_path).fit()
@@ -65,18 +84,22 @@ def test_finetuning_changes_adapters_but_no_resblock(base, tmp_path):
     assert not any(".res_" in n and "conv" in n and n.endswith("weight") for n in changed)
 
 
-def trained_adapter(base, seed=1):
-    model = apply_lora(base)
+def trained_adapter(base, settings: LoraSettings, seed=1):
+    model = apply_lora(base, settings)
     torch.manual_seed(seed)
     with torch.no_grad():
         for n, p in model.named_parameters():
-            if "lora_B" in n:
-                p.normal_(0, 0.1)  # as after training: B starts at zero, so the adapter would be a no-op
+            if "lora_B" in n or ("modules_to_save" in n and p.requires_grad):
+                p.add_(torch.randn_like(p) * 0.1)  # as after training: B starts at zero and copies at the base
     return model.eval()
 
 
-def test_merged_output_equals_unmerged(base):
-    model = trained_adapter(base)
+ADAPTERS = pytest.mark.parametrize("settings", [low_rank(), LoraSettings()], ids=["lora-everywhere", "full-rank-copies"])
+
+
+@ADAPTERS
+def test_merged_output_equals_unmerged(base, settings):
+    model = trained_adapter(base, settings)
     inputs = example_inputs(base, 32)
     unmerged = model(*inputs)
     assert (unmerged - base(*inputs)).abs().max() > 1e-3  # the adapter does something
@@ -84,8 +107,9 @@ def test_merged_output_equals_unmerged(base):
     assert torch.allclose(merged(*inputs), unmerged, atol=1e-5)
 
 
-def test_adapter_round_trip_in_peft_format(base, tmp_path):
-    model = trained_adapter(base)
+@ADAPTERS
+def test_adapter_round_trip_in_peft_format(base, settings, tmp_path):
+    model = trained_adapter(base, settings)
     folder = save_adapter(model, tmp_path / "adapter", {"prompt": "invert"})
     assert {"adapter_model.safetensors", "adapter_config.json", "e2gan_adapter.json"} <= {p.name for p in folder.iterdir()}
     loaded = load_adapter(base, folder).eval()
