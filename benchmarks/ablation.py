@@ -84,7 +84,7 @@ VARIANTS = {
     "lr-double": Variant("… twice the learning rate", settings={"lr_scale": 2.0}),
     "gan": Variant("… adversarial term after a 50% regression warm-up", settings={"gan_from": 0.5}),
     "one-crop": Variant("… one 256 px crop per step instead of four 128 px crops (same pixels)", settings={"crop": 256, "batch_size": 1}),
-    "lora-everywhere": Variant("… LoRA even on layers whose rank reaches their full rank (stem, up2, fuse, head), instead of plain copies", lora={"full_rank_as_copy": False}),
+    "lora-everywhere": Variant("… LoRA even on layers it does not shrink (stem, up2, fuse, head), instead of plain copies", lora={"copy_small_layers": False}),
     "bf16": Variant("… bf16 autocast on the CPU", settings={"precision": "bf16"}),
     "standard": Variant("base + LoRA, Standard preset as shipped (adversarial term after half)", preset="standard"),
     "standard-no-gan": Variant("… regression only (no adversarial phase)", preset="standard", settings={"gan_from": 1.0}),

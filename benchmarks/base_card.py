@@ -29,6 +29,10 @@ from e2gan.models.weights import load_generator
 from e2gan.teachers.offline import EDITS
 
 
+# Trained concepts in the sample grid: strokes, flat colour with outlines, and blocks on the image grid.
+SHOWN = ["pencil_sketch", "cartoon", "pixel_art"]
+
+
 def judge(generator, concepts: list[str], crops, pixel_scale: int) -> list[list]:
     """Zero-shot, on the judging photos (never trained on): the base next to the quality benchmark's
     reference rows (doing nothing, the teacher against itself, the colour lookup)."""
@@ -60,19 +64,20 @@ def card(base: Path, training: dict, preset: dict, seen: list[list], held: list[
     headers = ["concept", "judging crops", "base PSNR dB", "base SSIM", "do nothing PSNR dB", "colour lookup PSNR dB",
                "teacher vs itself (another seed) PSNR dB", "≥ +3 dB over nothing and beats the lookup"]  # fmt: skip
     recipe, secs = preset["train"], training["wall_s"]
+    config = json.loads((base / "config.json").read_text())
     took = f"{secs / 3600:.1f} h" if secs >= 3600 else f"{secs / 60:.0f} minutes"
     return f"""# E2GAN Studio base generator
 
 The pretrained multi-concept base every new filter starts from (E2GAN's "base model"): fine-tuning
 adds LoRA adapters on its crucial layers instead of training a generator from scratch.
 
-- **Architecture**: E2GAN generator ({json.loads((base / "config.json").read_text())["width"]} channels wide, one
+- **Architecture**: E2GAN generator ({config["width"]} channels wide, a {config["head_width"]}-wide per-pixel colour head, one
   transformer block with cross-attention to the prompt, which also sets the decoder's norms), text from the offline MiniLM encoder; see `config.json`.
 - **Data**: {training["pairs"]} before/after pairs: the built-in offline teachers over the {len(samples.SAMPLES)} sample photographs, each
   seen whole and in {preset["views"] - 1} views augmented before teaching (scale, crop, flip, exposure, contrast,
   saturation), {len(training["prompts"])} phrasings of {len(seen)} concepts. The judging photos are never used.
   **Held out** (never seen, kept for evaluation): {", ".join(EDITS[k].title for k in preset["held_out"])}.
-- **Training**: {training["steps"]:,} steps, batch {recipe["batch_size"]} of {recipe["crop"]} px crops from pairs at
+- **Training**: {training["steps"]:,} steps, batch {recipe["batch_size"]} of {recipe["crop"]} px crops (on the generator's 8 px grid) from pairs at
   {preset["pixel_scale"]} px (the pixel scale filters run at), lr {recipe["lr"]}, L1 + edge loss (weight
   {recipe["edge_weight"]}), no adversarial term, moving average {recipe["ema"]}, seed {recipe["seed"]};
   {took} on a {info["cores"]}-core CPU ({info["cpu"]}), no GPU.
@@ -126,7 +131,7 @@ def main() -> None:
         trained, held_out, crops = trained[:1], held_out[:1], crops[:2]
     with torch.no_grad():
         seen, held = judge(generator, trained, crops, scale), judge(generator, held_out, crops, scale)
-        shown = trained[:3] + held_out
+        shown = [k for k in SHOWN if k in trained] + held_out
         picture = sample_grid(generator, shown, crops, scale, photos=2)
     text = card(args.base, training, preset, seen, held, shown, machine())
     if args.quick:

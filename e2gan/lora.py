@@ -7,6 +7,9 @@ the trainable norms already cover).
 By default the biases and the norms' scales and shifts train too (`LoraSettings.norms_and_biases`, through
 peft's own `bias="all"` and `modules_to_save`): they are the cheapest colour and contrast knobs a network
 has (a few thousand numbers), and low-rank weight updates alone cannot move them.
+Where LoRA would not shrink a layer (at rank 16: the stem, up2, fuse and head, thin layers at full
+resolution), that layer trains as a plain copy instead (`LoraSettings.copy_small_layers`): the same or more
+freedom, and no parallel path that would cost as much compute as the layer itself.
 A filter is then a ~0.1–0.5 MB adapter in peft's own format (adapter_model.safetensors +
 adapter_config.json) over one shared base, which is what makes filter packs and instant switching cheap.
 
@@ -46,10 +49,10 @@ class LoraSettings:
     ranks: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_RANKS))  # group → rank (0 = no LoRA)
     alpha_over_rank: float = 1.0  # LoRA scale α/r; 1 keeps updates the same size at every rank
     norms_and_biases: bool = True  # also train every bias and the norms' affine parameters (colour knobs)
-    # A layer whose rank reaches its full rank (the stem, up2, fuse and head at rank 16: 16 or fewer output
-    # channels) trains as a plain copy instead: the same updates, without LoRA's parallel path, which at
-    # full resolution costs as much as the layer itself.
-    full_rank_as_copy: bool = True
+    # A layer whose LoRA would have at least as many numbers as the layer itself (at rank 16: the stem, up2,
+    # fuse and head, all at full resolution) trains as a plain copy instead: as many updates or more,
+    # without LoRA's parallel path, which costs as much compute as the layer.
+    copy_small_layers: bool = True
 
     def layer_ranks(self) -> dict[str, int]:
         unknown = set(self.ranks) - set(LAYER_GROUPS)
@@ -70,24 +73,24 @@ def norm_modules(model: nn.Module) -> list[str]:
     ]  # fmt: skip
 
 
-def full_rank(layer: nn.Module) -> int:
-    """The largest rank a weight update of this conv or linear layer can have."""
-    if isinstance(layer, nn.Conv2d):
-        return min(layer.out_channels, layer.in_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1])
-    return min(layer.out_features, layer.in_features)
+def lora_is_smaller(layer: nn.Module, rank: int) -> bool:
+    """Whether rank-`rank` LoRA on this conv or linear layer has fewer numbers than the layer's own weight."""
+    weight = layer.weight
+    fan_in, fan_out = weight[0].numel(), weight.shape[0]
+    return rank * (fan_in + fan_out) < weight.numel()
 
 
 def lora_config(settings: LoraSettings, model: nn.Module | None = None):
     """peft's config: LoRA on the crucial layers, plus what trains as a plain copy (norms, biases, and
-    layers whose rank reaches their full rank: see `LoraSettings.full_rank_as_copy`)."""
+    layers LoRA would not shrink: see `LoraSettings.copy_small_layers`)."""
     from peft import LoraConfig
 
     ranks = {layer: r for layer, r in settings.layer_ranks().items() if r > 0}
     if not ranks:
         raise ValueError("all LoRA ranks are 0: nothing would train")
     copies = []
-    if model is not None and settings.full_rank_as_copy:
-        copies = [layer for layer, r in ranks.items() if r >= full_rank(model.get_submodule(layer))]
+    if model is not None and settings.copy_small_layers:
+        copies = [layer for layer, r in ranks.items() if not lora_is_smaller(model.get_submodule(layer), r)]
         if len(copies) == len(ranks):  # peft needs one LoRA layer: keep the largest as LoRA
             copies.remove(max(ranks, key=lambda layer: model.get_submodule(layer).weight.numel()))
         ranks = {layer: r for layer, r in ranks.items() if layer not in copies}

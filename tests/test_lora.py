@@ -11,7 +11,7 @@ from e2gan.lora import (
     LoraSettings,
     adapter_bytes,
     apply_lora,
-    full_rank,
+    lora_is_smaller,
     load_adapter,
     merge,
     save_adapter,
@@ -35,7 +35,7 @@ def base():
 
 
 def low_rank(**overrides) -> LoraSettings:
-    """Rank 2 everywhere: below every tiny layer's full rank, so each crucial layer gets real LoRA."""
+    """Rank 2 everywhere: LoRA shrinks every tiny layer at it, so each crucial layer gets real LoRA."""
     return LoraSettings(ranks={g: 2 for g in DEFAULT_RANKS}, **overrides)
 
 
@@ -48,8 +48,8 @@ def test_only_adapters_biases_and_norms_require_grad(base):
     settings = LoraSettings(ranks={"down": 2, "ds_us": 2, "transformer": 2, "up": 4})
     model = apply_lora(base, settings)
     ranks = settings.layer_ranks()
-    copied = {n for n in CRUCIAL_LAYERS if ranks[n] >= full_rank(base.get_submodule(n))}
-    assert copied and copied != set(CRUCIAL_LAYERS)  # both kinds: up2, fuse and head reach full rank at 4
+    copied = {n for n in CRUCIAL_LAYERS if not lora_is_smaller(base.get_submodule(n), ranks[n])}
+    assert copied and copied != set(CRUCIAL_LAYERS)  # both kinds: at rank 4, LoRA would not shrink up2 or head
     trainable = [n for n, p in model.named_parameters() if p.requires_grad]
     is_copy = lambda n: any(f".{layer}.modules_to_save." in n for layer in copied)  # noqa: E731
     assert trainable and all("lora_" in n or is_colour_knob(n) or is_copy(n) for n in trainable)
@@ -61,8 +61,8 @@ def test_only_adapters_biases_and_norms_require_grad(base):
     assert not any("lora_" in n for n, _ in base.named_parameters())  # the base itself is untouched
 
 
-def test_full_rank_layers_train_as_copies_only_when_asked(base):
-    lora_everywhere = apply_lora(base, LoraSettings(full_rank_as_copy=False))
+def test_small_layers_train_as_copies_only_when_asked(base):
+    lora_everywhere = apply_lora(base, LoraSettings(copy_small_layers=False))
     adapted = {n.split(".lora_")[0].removeprefix("base_model.model.") for n, _ in lora_everywhere.named_parameters() if "lora_" in n}
     assert adapted == set(CRUCIAL_LAYERS)
 
@@ -94,7 +94,7 @@ def trained_adapter(base, settings: LoraSettings, seed=1):
     return model.eval()
 
 
-ADAPTERS = pytest.mark.parametrize("settings", [low_rank(), LoraSettings()], ids=["lora-everywhere", "full-rank-copies"])
+ADAPTERS = pytest.mark.parametrize("settings", [low_rank(), LoraSettings()], ids=["lora-everywhere", "small-layers-copied"])
 
 
 @ADAPTERS

@@ -34,6 +34,12 @@ exactly), nearest Upsample + Conv instead of ConvTranspose (peft has no LoRA for
 handle it badly), attention written as explicit matmuls (exports to ONNX, Core ML and the web alike, and
 FLOP counters see it). Widths were chosen by measurement: see BENCHMARKS.md.
 
+The per-pixel colour head (`fuse` → ReLU → `head`) is twice the trunk's width (ours, architecture 4). Palette
+edits map colours through staircases (pixel art's 4 levels per channel, a cartoon's posterisation, thermal's
+false colours), and one ReLU layer needs about two units per step and channel, more than 16 units hold for
+three channels and a dozen concepts. At full resolution it costs two 1x1 convs; measured in BENCHMARKS.md
+(base data ablation).
+
 Submodules are named so that LoRA targets read as a sentence: see `e2gan.lora.CRUCIAL_LAYERS`.
 """
 
@@ -49,7 +55,7 @@ from torch import nn
 
 from e2gan.models import weights
 
-ARCHITECTURE_VERSION = 3  # 1: conv → norm stem, no skips, tanh head (blind to brightness); 2: text only through cross-attention
+ARCHITECTURE_VERSION = 4  # 1: conv → norm stem, no skips, tanh head (blind to brightness); 2: text only through cross-attention; 3: a 16-wide colour head
 
 
 @dataclass
@@ -63,6 +69,7 @@ class GeneratorConfig:
     text_encoder: str = "minilm"  # which encoder's token states it was trained on (e2gan.text)
     text_dim: int = 384  # size of the text encoder's token states (all-MiniLM-L6-v2: 384)
     text_tokens: int = 32  # prompt tokens the cross-attention sees (padded/truncated)
+    head_width: int = 32  # hidden channels of the per-pixel colour head (fuse → head): see the module docstring
     pixel_scale: int = 256  # short side, in px, of the frames it learned on (the teacher's scale); runners resize to it
     in_channels: int = 3
     out_channels: int = 3
@@ -72,7 +79,7 @@ class GeneratorConfig:
         if self.version != ARCHITECTURE_VERSION:
             raise ValueError(
                 f"this generator was saved by an older E2GAN Studio (architecture {self.version}; this version builds "
-                f"architecture {ARCHITECTURE_VERSION}: it sees its input's brightness and the prompt sets its decoder's norms): use the shipped base, or "
+                f"architecture {ARCHITECTURE_VERSION}: it sees its input's brightness, the prompt sets its decoder's norms, its colour head is wider): use the shipped base, or "
                 "train this model again (`e2gan train-base` for a base, `e2gan finetune` for a filter)"
             )
         if self.attn_width % self.heads:
@@ -225,9 +232,9 @@ class Generator(nn.Module):
         self.res_out = nn.Sequential(*[ResBlock(4 * w) for _ in range(c.res_blocks_out)])
         self.up1 = ConvBlock(4 * w, 2 * w, upsample=True)
         self.up2 = ConvBlock(2 * w + w, w, upsample=True)  # + the stem's full-resolution features
-        self.fuse = nn.Conv2d(w + c.in_channels, w, 1)  # per pixel: features + the raw input pixels
-        self.head = nn.Conv2d(w, c.out_channels, 1)
-        self.modulation = TextModulation(c.text_dim, {"us": 4 * w, "up1": 2 * w, "up2": w, "fuse": w})
+        self.fuse = nn.Conv2d(w + c.in_channels, c.head_width, 1)  # per pixel: features + the raw input pixels
+        self.head = nn.Conv2d(c.head_width, c.out_channels, 1)
+        self.modulation = TextModulation(c.text_dim, {"us": 4 * w, "up1": 2 * w, "up2": w, "fuse": c.head_width})
 
     def forward(self, image: torch.Tensor, text: torch.Tensor, text_mask: torch.Tensor | None = None) -> torch.Tensor:
         film = self.modulation(text, text_mask)
