@@ -62,6 +62,7 @@ class Arm:
     preset: str  # the training preset it runs (assets/presets/training.json)
     title: str
     base: str | None = "shipped"  # what it starts from: the shipped base, a one-concept base (benchmarks.bases), nothing
+    recipe: tuple = ()  # (setting, value) pairs pinned over the preset's: a baseline keeps its own recipe when ours changes
 
 
 ARMS = {
@@ -70,7 +71,7 @@ ARMS = {
     "one-base-lora": Arm("lora", "standard", "1-concept base + LoRA, Standard preset", "one-concept"),
     "standard-full": Arm("full", "standard", "base + full fine-tune, Standard preset"),
     "standard-scratch": Arm("scratch", "standard", "E2GAN from scratch, Standard preset", None),
-    "pix2pix": Arm("pix2pix", "standard", "pix2pix ResNet-9 from scratch, Standard preset", None),
+    "pix2pix": Arm("pix2pix", "standard", "pix2pix ResNet-9 from scratch, Standard preset", None, (("gan_from", 0.5), ("ema", 0.995))),
 }
 TITLES = {
     "nothing": "do nothing (the photo)",
@@ -179,7 +180,7 @@ def train_arm(arm: str, data: PairData, crops, targets, seed: int, base: Path | 
     """One learned arm with its preset's settings (`overrides` replace some: quick checks)."""
     mode = ARMS[arm].mode
     preset = get_preset(ARMS[arm].preset)
-    settings = preset.train_settings(len(data), mode, seed=seed, checkpoint_every=10**9, sample_every=10**9, **overrides)
+    settings = preset.train_settings(len(data), mode, seed=seed, checkpoint_every=10**9, sample_every=10**9, **(dict(ARMS[arm].recipe) | overrides))
     generator = build_generator(mode, str(base) if base else None, LoraSettings() if mode == "lora" else None, seed)
     prompt = data.prompts[0]
     judge = Judge(crops, targets, prompt, PIXEL_SCALE, every)
@@ -343,7 +344,7 @@ def arm_key(arm: str, data: PairData, crops: list[np.ndarray], base: Path | None
     """Everything that decides an arm's result except the seed: a stored run counts only while it matches.
     None when the arm's base has not been trained yet (no stored run can match)."""
     mode = ARMS[arm].mode
-    settings = asdict(get_preset(ARMS[arm].preset).train_settings(len(data), mode, **overrides))
+    settings = asdict(get_preset(ARMS[arm].preset).train_settings(len(data), mode, **(dict(ARMS[arm].recipe) | overrides)))
     parts = {
         "arm": arm, "mode": mode, "pixel_scale": PIXEL_SCALE,
         "settings": {k: v for k, v in settings.items() if k not in ("seed", "checkpoint_every", "sample_every")},
