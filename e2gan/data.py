@@ -14,12 +14,13 @@ import numpy as np
 import torch
 
 from e2gan import images
+from e2gan.models.generator import DOWNSAMPLING
 
-# Crops start on multiples of the generator's total down-sampling (8). A stride-8 network is not
+# Random crops start on multiples of the generator's total down-sampling. A stride-8 network is not
 # shift-invariant: its 1/8-scale grid sits at a fixed phase against the frame it runs on. Crops on this
 # lattice keep that phase the same in training as on a whole frame, so edits locked to the image grid
 # (pixel art's blocks) stay learnable; a random offset would shift them against the network every step.
-CROP_GRID = 8
+CROP_GRID = DOWNSAMPLING
 
 
 @dataclass

@@ -40,6 +40,7 @@ from e2gan.distributed import Distributed
 from e2gan.evaluate import run_on_pairs
 from e2gan.losses import LossConfig, discriminator_loss, generator_loss
 from e2gan.models.discriminator import DiscriminatorConfig, PatchDiscriminator
+from e2gan.models.generator import DOWNSAMPLING
 from e2gan.progress import Cancelled
 from e2gan.text.encoder import TextEmbedding
 
@@ -81,8 +82,8 @@ class TrainSettings:
             raise ValueError("batch_size must be at least 1")
         if not (self.lr > 0 and self.lr_d > 0):
             raise ValueError("learning rates must be positive")
-        if self.crop % 8 or self.crop < 32:
-            raise ValueError("crop must be a multiple of 8, at least 32")
+        if self.crop % DOWNSAMPLING or self.crop < 32:
+            raise ValueError(f"crop must be a multiple of {DOWNSAMPLING}, at least 32")
         if not 0 <= self.gan_from <= 1 or not 0 <= self.ema < 1:
             raise ValueError("gan_from must be in [0, 1] and ema in [0, 1)")
         if self.crop > MAX_CROP:

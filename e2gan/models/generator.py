@@ -55,6 +55,7 @@ from torch import nn
 
 from e2gan.models import weights
 
+DOWNSAMPLING = 8  # down1, down2 and ds halve the size: frames and crops are multiples of it
 ARCHITECTURE_VERSION = 4  # 1: conv → norm stem, no skips, tanh head (blind to brightness); 2: text only through cross-attention; 3: a 16-wide colour head
 
 
@@ -84,8 +85,8 @@ class GeneratorConfig:
             )
         if self.attn_width % self.heads:
             raise ValueError(f"attn_width {self.attn_width} must be divisible by heads {self.heads}")
-        if self.pixel_scale % 8:
-            raise ValueError("pixel_scale must be a multiple of 8")
+        if self.pixel_scale % DOWNSAMPLING:
+            raise ValueError(f"pixel_scale must be a multiple of {DOWNSAMPLING}")
 
     @classmethod
     def from_dict(cls, d: dict) -> "GeneratorConfig":
