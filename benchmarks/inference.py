@@ -1,10 +1,11 @@
 """Inference cost of the default E2GAN generator vs pix2pix's ResNet-9, measured side by side.
 
-    python -m benchmarks.inference [--resolution 256] [--threads 2] [--repeats 20]
+    python -m benchmarks.inference [--resolution 256] [--threads 2] [--repeats 20] [--device cuda]
 
 Params, FLOPs (2 per multiply-add, attention included) and CPU latency at batch 1 in PyTorch and in
 onnxruntime (fp32 and static int8, calibrated on the built-in photos), plus frames per second; every arm
-in the same run, ratios against ResNet-9.
+in the same run, ratios against ResNet-9. With `--device cuda`: PyTorch latency on the GPU in fp32 and
+under bf16 autocast (the studio's Try tab runs fp32 there), published as its own section.
 """
 
 from __future__ import annotations
@@ -80,13 +81,63 @@ def measure(resolution: int, threads: int, repeats: int) -> dict:
     return results
 
 
+def measure_gpu(resolution: int, repeats: int, device: str) -> dict:
+    """Batch-1 latency on a GPU, fp32 and bf16 autocast; every call waits for the GPU to finish."""
+    x = torch.rand(1, 3, resolution, resolution, device=device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else lambda: None  # any device: tests run it on a CPU
+    results, models = {}, arms(resolution)
+    for name, model in models.items():
+        inner = model.generator if hasattr(model, "generator") else model.g
+        row = {"params": count_params(inner), "gflops": count_flops(inner, resolution) / 1e9}
+        model.to(device)
+        for precision, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+            with torch.no_grad(), torch.autocast("cuda", dtype=dtype, enabled=dtype != torch.float32):
+                row[f"{precision}_ms"] = median_ms(lambda: (model(x), sync()), repeats, warmup=5)
+        results[name] = row
+    results["E2GAN (default)"]["pack_ms"] = pack_ms(models["E2GAN (default)"].generator, resolution, repeats, device)
+    return results
+
+
+def pack_ms(generator: torch.nn.Module, resolution: int, repeats: int, device: str) -> float:
+    """A 640x480 camera frame through the runtime's filter pack (resize, network, compose), as Try runs it."""
+    from e2gan.runtime import FilterPack
+
+    c = generator.config
+    text = TextEmbedding(torch.randn(1, c.text_tokens, c.text_dim), torch.ones(1, c.text_tokens))
+    pack = FilterPack(generator, lambda prompts: text, resolution, device)
+    pack.text = text
+    frame = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    return median_ms(lambda: pack(frame), repeats, warmup=5)
+
+
+def gpu_body(r: dict, resolution: int, repeats: int) -> str:
+    base = r["pix2pix ResNet-9"]
+    rows = [
+        [name, f"{m['gflops']:.1f}", f"{base['gflops'] / m['gflops']:.1f}x", f"{m['fp32_ms']:.2f}", f"{m['bf16_ms']:.2f}",
+         f"{base['fp32_ms'] / m['fp32_ms']:.1f}x", f"{base['bf16_ms'] / m['bf16_ms']:.1f}x", f"{1000 / m['bf16_ms']:.0f}"]
+        for name, m in r.items()
+    ]  # fmt: skip
+    return (
+        f"Batch 1, {resolution}x{resolution}, PyTorch eager, median of {repeats} runs, each waiting for the GPU.\n\n"
+        + table(["generator", "GFLOP", "FLOPs vs ResNet-9", "fp32 ms", "bf16 ms", "speed-up fp32", "speed-up bf16", "fps bf16"], rows)
+        + f"\n\nThe runtime's filter pack on this GPU (fp32, as the Try tab runs it): a 640x480 frame resized to {resolution} px, "
+        f"filtered and composed back in {r['E2GAN (default)']['pack_ms']:.1f} ms, {1000 / r['E2GAN (default)']['pack_ms']:.0f} fps."
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--resolution", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--device", default="cpu", help="cpu (PyTorch and onnxruntime) or a CUDA device (PyTorch)")
     args = parser.parse_args()
     info = machine()
+    if args.device != "cpu":
+        r = measure_gpu(args.resolution, args.repeats, args.device)
+        command = f"python -m benchmarks.inference --resolution {args.resolution} --repeats {args.repeats} --device {args.device}"
+        publish("inference_cuda", command, info, gpu_body(r, args.resolution, args.repeats), {"results": r})
+        return
     r = measure(args.resolution, args.threads, args.repeats)
     base = r["pix2pix ResNet-9"]
     rows = []

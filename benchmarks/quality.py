@@ -52,7 +52,6 @@ from e2gan.teachers.offline import EDITS, offline_spec
 from e2gan.train import Trainer, resolve_device, resolve_precision, training_flops
 
 PIXEL_SCALE = 256
-RUNS = RESULTS / "quality_runs"
 CAMERA = 640  # short side of the camera-sized frames (a 640x480 webcam)
 
 
@@ -215,7 +214,7 @@ def fmt(values: list[float], digits: int = 2) -> str:
     return f"{m:.{digits}f}" if len(values) == 1 else f"{m:.{digits}f} ± {sd:.{digits}f}"
 
 
-def render(results: dict, arms: list[str]) -> str:
+def render(results: dict, arms: list[str], grids: bool = True) -> str:
     """The section's tables. An arm measured on some concepts so far shows "–" for the others, and its mean
     only once every concept has a run."""
     concepts = list(results)
@@ -253,7 +252,8 @@ def render(results: dict, arms: list[str]) -> str:
         learners = [a for a in arms if a != reference and (reference == "pix2pix" or ARMS[a].base is not None)]
         if learners:
             parts.append(render_reach(results, learners, reference))
-    parts.append(" ".join(f"![{c}](benchmarks/results/quality_{c}.jpg)" for c in concepts))
+    if grids:
+        parts.append(" ".join(f"![{c}](benchmarks/results/quality_{c}.jpg)" for c in concepts))
     return "\n\n".join(parts)
 
 
@@ -380,6 +380,8 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=50, help="steps between held-out curve points")
     parser.add_argument("--base", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default=None, help="train on this device (default: the preset's, auto); "
+                        "a GPU's runs are kept and published apart from the CPU's")
     parser.add_argument("--fresh", action="store_true", help="re-train the requested arms even where stored runs match")
     parser.add_argument("--quick", action="store_true", help="seconds-long run: one concept, tiny steps")
     args = parser.parse_args()
@@ -396,10 +398,14 @@ def main() -> None:
     bases["one-concept"] = one_concept_base(steps=2 if args.quick else None, train=wanted)
     crops = judging_crops()[: 4 if args.quick else None]  # quick: two photos keep pix2pix's inference short
     overrides = {"steps": args.steps} if args.steps else {}
+    if args.device:
+        overrides["device"] = args.device
     if args.quick:
         overrides.update(crop=64, batch_size=1)
-    store = RunStore(None if args.quick else RUNS)
-    results, curves, judged = {}, {}, {}
+    device = resolve_device(args.device or get_preset("standard").train_settings(1, "lora").device)
+    name = "quality" if device.type == "cpu" else f"quality_{device.type}"  # a GPU's runs and section stand apart
+    store = RunStore(None if args.quick else RESULTS / f"{name}_runs")
+    results, judged = {}, {}
     for concept in concepts:
         data = training_pairs(concept)
         targets = judged[concept] = teacher_edits(concept, crops, seed=0)
@@ -416,24 +422,38 @@ def main() -> None:
             if runs := store.seeds(concept, arm, keys[arm]):
                 results[concept][arm] = runs
     shown_arms = [a for a in ARMS if any(a in results[c] for c in concepts)]  # partial arms show "–" where missing
-    body = render(results, shown_arms)
+    body = render(results, shown_arms, grids=name == "quality")
     if args.quick:
         print(body)
         return
-    for concept in concepts:
-        grid(crops, judged[concept], {a: store.outputs(concept, a) for a in shown_arms if a in results[concept]}).save(RESULTS / f"quality_{concept}.jpg", quality=90)
-    for concept in concepts:
-        for arm in shown_arms:
+    if name == "quality":  # the CPU's grids and curves show the filters; a GPU's section is its tables
+        body += "\n\n" + save_pictures(store, crops, judged, results, shown_arms)
+    publish(name, _command(args, shown_arms, results, concepts), info, _note(store, results, concepts, shown_arms) + "\n\n" + body, {"results": results})
+
+
+def save_pictures(store: RunStore, crops, judged: dict, results: dict, arms: list[str]) -> str:
+    """Each concept's photo | teacher | filters grid and seed 0's held-out curves; the curves' Markdown."""
+    curves = {}
+    for concept, targets in judged.items():
+        grid(crops, targets, {a: store.outputs(concept, a) for a in arms if a in results[concept]}).save(RESULTS / f"quality_{concept}.jpg", quality=90)
+        for arm in arms:
             if arm in results[concept]:
                 curves[f"{concept} · {arm}"] = [(p[1], p[2]) for p in results[concept][arm][0]["curve"]]
     line_chart(curves, "held-out PSNR over training time (seed 0)", "training seconds", "PSNR dB").save(RESULTS / "quality_curves.png")
-    seeds = max(len(results[c][a]) for c in concepts for a in shown_arms if a in results[c])
-    first, last = store.measured([r for c in concepts for a in shown_arms for r in results[c].get(a, [])])
-    command = f"python -m benchmarks.quality --arms {','.join(shown_arms)} --seeds {seeds}" + (f" --steps {args.steps}" if args.steps else "")
+    return "![curves](benchmarks/results/quality_curves.png)"
+
+
+def _command(args, arms: list[str], results: dict, concepts: list[str]) -> str:
+    seeds = max((len(results[c][a]) for c in concepts for a in arms if a in results[c]), default=0)
+    return (f"python -m benchmarks.quality --arms {','.join(arms)} --seeds {seeds}" + (f" --steps {args.steps}" if args.steps else "")
+            + (f" --device {args.device}" if args.device else ""))  # fmt: skip
+
+
+def _note(store: RunStore, results: dict, concepts: list[str], arms: list[str]) -> str:
+    first, last = store.measured([r for c in concepts for a in arms for r in results[c].get(a, [])])
     when = f"on {first}" if first == last else f"between {first} and {last}"
-    note = (f"Runs are kept in `benchmarks/results/quality_runs/` and finished {when}; "
+    return (f"Runs are kept in `benchmarks/results/{store.folder.name}/` and finished {when}; "
             "the command re-uses the ones whose settings, base and data still match (`--fresh` re-trains).")  # fmt: skip
-    publish("quality", command, info, note + "\n\n" + body + "\n\n![curves](benchmarks/results/quality_curves.png)", {"results": results})
 
 
 if __name__ == "__main__":

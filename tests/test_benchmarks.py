@@ -36,6 +36,16 @@ def tables(text: str) -> list[list[str]]:
     return found
 
 
+def test_gpu_inference_table_has_both_arms_and_the_frame_path():
+    """The `--device cuda` path, run on the CPU (CI has no GPU): every arm timed in both precisions."""
+    results = inference.measure_gpu(resolution=64, repeats=1, device="cpu")
+    assert set(results) == {"E2GAN (default)", "pix2pix ResNet-9"}
+    assert all(r["fp32_ms"] > 0 and r["bf16_ms"] > 0 for r in results.values())
+    assert results["E2GAN (default)"]["pack_ms"] > 0
+    body = inference.gpu_body(results, 64, 1)
+    assert "E2GAN (default)" in body and "fps" in body
+
+
 def test_data_reduction_quick_mode_compares_clustered_random_and_all():
     (found,) = tables(quick("benchmarks.data_reduction"))
     assert "clustered − random (95% CI)" in found[0]
