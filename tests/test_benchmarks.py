@@ -113,3 +113,13 @@ def test_quality_runs_count_only_while_their_settings_match(tmp_path):
 def test_ablation_quick_mode_prints_every_variant():
     (found,) = tables(quick("benchmarks.ablation", "--variants", "arch,arch-blind,recipe"))
     assert len(found) == 2 + 3 and "`arch-blind`" in found[3]
+
+
+def test_standing_table_reads_every_saved_result():
+    """The "where we stand" rows come from the committed results, GPU ones included, never typed by hand."""
+    from benchmarks import standing
+
+    rows = standing.rows()
+    assert rows and all(len(r) == 3 and all(r) for r in rows)
+    if standing._load("quality_cuda") is not None:
+        assert any("on a GPU" in r[0] for r in rows)
