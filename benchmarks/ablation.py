@@ -42,7 +42,7 @@ class Blind(Generator):
         super().__init__(config)
         self.stem.norm = nn.InstanceNorm2d(self.config.width, affine=True)
 
-    def forward(self, image, text, text_mask=None):
+    def forward(self, image, text, text_mask=None, window=None):
         film = self.modulation(text, text_mask)
         full = self.stem(image)
         x = self.ds(self.res_in(self.down2(self.down1(full))))
@@ -55,8 +55,8 @@ class Blind(Generator):
 class Residual(Generator):
     """The output as a change of the input: tanh(Δ + atanh(image))."""
 
-    def forward(self, image, text, text_mask=None):
-        delta = torch.atanh(super().forward(image, text, text_mask).clamp(-0.999, 0.999))
+    def forward(self, image, text, text_mask=None, window=None):
+        delta = torch.atanh(super().forward(image, text, text_mask, window).clamp(-0.999, 0.999))
         return torch.tanh(delta + torch.atanh(image.clamp(-0.99, 0.99)))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -77,27 +77,36 @@ class PairData:
         rank: int = 0,
         world: int = 1,
         augment: bool = True,
-    ) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-        """The batch for `step`: (source, target) float in [-1, 1] (B, 3, R, R), and their prompts."""
+    ) -> Batch:
+        """The batch for `step`: random crops of `crop` px, mirrored half the time when `augment`."""
         rng = np.random.default_rng([seed, step])
         picks = rng.integers(0, len(self), size=batch_size * world)[rank::world]
-        srcs, tgts = [], []
+        crops = []
         for i in picks:
-            s, t = _crop_pair(self.sources[i], self.targets[i], crop, rng if augment else None)
+            s, t, window = _crop_pair(self.sources[i], self.targets[i], crop, rng if augment else None)
             if augment and rng.random() < 0.5:
-                s, t = s.flip(-1), t.flip(-1)
-            srcs.append(s)
-            tgts.append(t)
-        return to_float(torch.stack(srcs)), to_float(torch.stack(tgts)), [self.prompts[i] for i in picks]
+                s, t, window = s.flip(-1), t.flip(-1), (window[0], window[1] + window[3], window[2], -window[3])
+            crops.append((s, t, window))
+        return _stack(crops, [self.prompts[i] for i in picks])
 
-    def fixed(self, indices: Sequence[int], size: int) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    def fixed(self, indices: Sequence[int], size: int) -> Batch:
         """Unaugmented, centre-cropped `size` squares (probe images for samples and evaluation)."""
-        pairs = [_crop_pair(self.sources[i], self.targets[i], size, None) for i in indices]
-        return (
-            to_float(torch.stack([p[0] for p in pairs])),
-            to_float(torch.stack([p[1] for p in pairs])),
-            [self.prompts[i] for i in indices],
-        )
+        return _stack([_crop_pair(self.sources[i], self.targets[i], size, None) for i in indices], [self.prompts[i] for i in indices])
+
+
+class Batch(NamedTuple):
+    """Pairs ready for a generator: float in [-1, 1] (B, 3, R, R), prompts, and each crop's window in its
+    frame, (top, left, height, width) as fractions (B, 4), for `e2gan.models.generator.frame_coordinates`."""
+
+    source: torch.Tensor
+    target: torch.Tensor
+    prompts: list[str]
+    window: torch.Tensor
+
+
+def _stack(crops: list, prompts: list[str]) -> Batch:
+    windows = torch.tensor([c[2] for c in crops], dtype=torch.float32)
+    return Batch(to_float(torch.stack([c[0] for c in crops])), to_float(torch.stack([c[1] for c in crops])), prompts, windows)
 
 
 def _load(path: Path) -> torch.Tensor:
@@ -105,7 +114,8 @@ def _load(path: Path) -> torch.Tensor:
 
 
 def _crop_pair(s: torch.Tensor, t: torch.Tensor, res: int, rng: np.random.Generator | None):
-    """Resize up if needed, then crop both images at the same place (random with `rng`, else centre)."""
+    """Resize up if needed, then crop both images at the same place (random with `rng`, else centre).
+    Returns the two crops and their window in the (resized) pair as fractions: (top, left, height, width)."""
     _, h, w = s.shape
     if min(h, w) < res:
         scale = res / min(h, w)
@@ -114,7 +124,7 @@ def _crop_pair(s: torch.Tensor, t: torch.Tensor, res: int, rng: np.random.Genera
         _, h, w = s.shape
     top = _offset(h - res, rng)
     left = _offset(w - res, rng)
-    return s[:, top : top + res, left : left + res], t[:, top : top + res, left : left + res]
+    return s[:, top : top + res, left : left + res], t[:, top : top + res, left : left + res], (top / h, left / w, res / h, res / w)
 
 
 def _offset(room: int, rng: np.random.Generator | None) -> int:

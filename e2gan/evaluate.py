@@ -151,11 +151,11 @@ def run_on_pairs(generator, text_fn, data: PairData, size: int, ids=None, batch:
     device = next(generator.parameters()).device
     was_training = generator.training
     generator.eval()
-    src, tgt, prompts = data.fixed(range(len(data)) if ids is None else ids, size)
+    src, tgt, prompts, window = data.fixed(range(len(data)) if ids is None else ids, size)
     outs = []
     for i in range(0, len(src), batch):
         emb = text_fn(prompts[i : i + batch]).to(device)
-        outs.append(generator(src[i : i + batch].to(device), emb.tokens, emb.mask).float().cpu())
+        outs.append(generator(src[i : i + batch].to(device), emb.tokens, emb.mask, window[i : i + batch].to(device)).float().cpu())
     generator.train(was_training)
     return src, tgt, torch.cat(outs)
 

@@ -189,14 +189,14 @@ class Trainer:
         """One discriminator update and one generator update; returns the losses."""
         s, G, D = self.settings, self.generator, self.discriminator
         self._set_lr(step)
-        src, tgt, prompts = self.data.batch(
+        src, tgt, prompts, window = self.data.batch(
             step, s.batch_size, s.crop, s.seed, self.dist.rank, self.dist.world, s.augment
         )
-        src, tgt = src.to(self.device), tgt.to(self.device)
+        src, tgt, window = src.to(self.device), tgt.to(self.device), window.to(self.device)
         emb = self.text(prompts).to(self.device)
         adversarial = step >= int(s.gan_from * s.steps)
         with self._autocast():
-            fake = G(src, emb.tokens, emb.mask)
+            fake = G(src, emb.tokens, emb.mask, window)
         # 1. Discriminator (after the warm-up): teacher pairs are real, generator pairs are fake.
         d_loss = torch.zeros((), device=self.device)
         if adversarial:

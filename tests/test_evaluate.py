@@ -106,8 +106,8 @@ class LivesOnAnotherDevice(torch.nn.Module):
         super().__init__()
         self.weight = torch.nn.Parameter(torch.empty(1, device="meta"))
 
-    def forward(self, x, tokens, mask):
-        for name, t in (("image", x), ("tokens", tokens), ("mask", mask)):
+    def forward(self, x, tokens, mask, window):
+        for name, t in (("image", x), ("tokens", tokens), ("mask", mask), ("window", window)):
             assert t.device.type == "meta", f"{name} on {t.device}, but the model lives on meta"
         return torch.zeros(x.shape)  # values do not matter here
 

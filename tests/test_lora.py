@@ -138,7 +138,7 @@ def test_base_plus_lora_learns_a_toy_edit_the_base_does_not_know(tmp_path):
     data, text = invert_pairs(n=4, size=32), constant_text()
 
     def quality(model) -> float:
-        src, tgt, prompts = data.fixed(range(len(data)), 32)
+        src, tgt, prompts, _ = data.fixed(range(len(data)), 32)
         emb = text(prompts)
         with torch.no_grad():
             return psnr(model.eval()(src, emb.tokens, emb.mask), tgt)

@@ -24,7 +24,7 @@ def make_trainer(run_dir, steps=10, callbacks=(), data=None, seed=0, **overrides
 
 
 def l1_on(trainer: Trainer, data) -> float:
-    src, tgt, prompts = data.fixed(range(len(data)), 32)
+    src, tgt, prompts, _ = data.fixed(range(len(data)), 32)
     emb = trainer.text(prompts)
     with torch.no_grad():
         return (trainer.generator(src, emb.tokens, emb.mask) - tgt).abs().mean().item()
@@ -141,7 +141,7 @@ def test_crops_start_on_the_generators_grid_and_keep_pairs_aligned():
     data = PairData([position], [position.clone()], ["p"])
     starts = set()
     for step in range(40):
-        src, tgt, _ = data.batch(step, batch_size=2, crop=32)
+        src, tgt, *_ = data.batch(step, batch_size=2, crop=32)
         assert torch.equal(src, tgt)
         for image in ((src + 1) * 127.5).round().long():
             x0, y0 = min(image[0, 0, 0], image[0, 0, -1]).item(), image[1, 0, 0].item()  # min: flips reverse x

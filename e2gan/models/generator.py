@@ -40,6 +40,12 @@ false colours), and one ReLU layer needs about two units per step and channel, m
 three channels and a dozen concepts. At full resolution it costs two 1x1 convs; measured in BENCHMARKS.md
 (base data ablation).
 
+With `frame_coords` (ours) the colour head also sees where each pixel sits in the whole frame (x, y and
+x² + y², from `frame_coordinates`). Instance norm and zero padding tell a crop nothing about the frame
+around it, so an edit bound to the frame, such as old photo's vignette, is unlearnable from crops. Training
+crops carry their window in the frame (`e2gan.data`) and a whole frame needs none, so every runner and
+export computes the coordinates from the input's shape.
+
 Submodules are named so that LoRA targets read as a sentence: see `e2gan.lora.CRUCIAL_LAYERS`.
 """
 
@@ -71,6 +77,7 @@ class GeneratorConfig:
     text_dim: int = 384  # size of the text encoder's token states (all-MiniLM-L6-v2: 384)
     text_tokens: int = 32  # prompt tokens the cross-attention sees (padded/truncated)
     head_width: int = 32  # hidden channels of the per-pixel colour head (fuse → head): see the module docstring
+    frame_coords: bool = False  # the colour head sees each pixel's place in the frame (a vignette): see the module docstring
     pixel_scale: int = 256  # short side, in px, of the frames it learned on (the teacher's scale); runners resize to it
     in_channels: int = 3
     out_channels: int = 3
@@ -95,6 +102,23 @@ class GeneratorConfig:
 
 
 Film = tuple[torch.Tensor, torch.Tensor]  # per-channel (scale, shift), each (B, C, 1, 1)
+COORDINATES = 3  # x, y, x² + y²
+
+
+def frame_coordinates(image: torch.Tensor, window: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, 3, H, W): each pixel's x and y in the whole frame, -1 to 1 edge to edge, and x² + y².
+
+    `window` (B, 4) is (top, left, height, width) of `image` inside its frame as fractions of the frame; a
+    negative width is a mirrored crop. None means `image` is the whole frame. Built from the input's shape,
+    so exports with dynamic sizes compute it too."""
+    b, _, h, w = image.shape
+    ys = ((torch.arange(h, device=image.device, dtype=image.dtype) + 0.5) / h).view(1, 1, h, 1)
+    xs = ((torch.arange(w, device=image.device, dtype=image.dtype) + 0.5) / w).view(1, 1, 1, w)
+    if window is not None:
+        win = window.to(device=image.device, dtype=image.dtype)[:, :, None, None, None]  # (B, 4, 1, 1, 1)
+        ys, xs = win[:, 0] + win[:, 2] * ys, win[:, 1] + win[:, 3] * xs
+    y, x = (2 * ys - 1).expand(b, 1, h, w), (2 * xs - 1).expand(b, 1, h, w)
+    return torch.cat([x, y, x * x + y * y], dim=1)
 
 
 def modulate(x: torch.Tensor, film: Film | None) -> torch.Tensor:
@@ -233,11 +257,15 @@ class Generator(nn.Module):
         self.res_out = nn.Sequential(*[ResBlock(4 * w) for _ in range(c.res_blocks_out)])
         self.up1 = ConvBlock(4 * w, 2 * w, upsample=True)
         self.up2 = ConvBlock(2 * w + w, w, upsample=True)  # + the stem's full-resolution features
-        self.fuse = nn.Conv2d(w + c.in_channels, c.head_width, 1)  # per pixel: features + the raw input pixels
+        coords = COORDINATES if c.frame_coords else 0
+        self.fuse = nn.Conv2d(w + c.in_channels + coords, c.head_width, 1)  # per pixel: features, raw pixels, place
         self.head = nn.Conv2d(c.head_width, c.out_channels, 1)
         self.modulation = TextModulation(c.text_dim, {"us": 4 * w, "up1": 2 * w, "up2": w, "fuse": c.head_width})
 
-    def forward(self, image: torch.Tensor, text: torch.Tensor, text_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, image: torch.Tensor, text: torch.Tensor, text_mask: torch.Tensor | None = None, window: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """`window`: where a training crop sits in its frame (`frame_coordinates`); None for a whole frame."""
         film = self.modulation(text, text_mask)
         full = self.stem(image)  # (B, w, H, W), not normalised: keeps the input's levels
         x = self.down2(self.down1(full))  # (B, 4w, H/4, W/4)
@@ -246,7 +274,8 @@ class Generator(nn.Module):
         x = self.transformer(x, text, text_mask)
         x = self.res_out(self.us(x, film=film["us"]))  # (B, 4w, H/4, W/4)
         x = self.up2(self.up1(x, film=film["up1"]), skip=full, film=film["up2"])  # (B, w, H, W)
-        x = modulate(self.fuse(torch.cat([x, image], dim=1)), film["fuse"])
+        per_pixel = [x, image, frame_coordinates(image, window)] if self.config.frame_coords else [x, image]
+        x = modulate(self.fuse(torch.cat(per_pixel, dim=1)), film["fuse"])
         return torch.tanh(self.head(F.relu(x)))
 
     # -- persistence: config.json + model.safetensors, never pickle --------------------------------

@@ -43,7 +43,7 @@ class ResnetBlock(nn.Module):
 
 
 class ResnetGenerator(nn.Module):
-    """Image in [-1, 1] → image in [-1, 1]. `text` arguments are accepted and ignored (same call shape)."""
+    """Image in [-1, 1] → image in [-1, 1]. `text` and `window` are accepted and ignored (same call shape)."""
 
     def __init__(self, config: ResnetConfig | None = None):
         super().__init__()
@@ -73,7 +73,7 @@ class ResnetGenerator(nn.Module):
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, c.out_channels, 7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
 
-    def forward(self, image: torch.Tensor, text: torch.Tensor | None = None, text_mask=None) -> torch.Tensor:
+    def forward(self, image: torch.Tensor, text: torch.Tensor | None = None, text_mask=None, window=None) -> torch.Tensor:
         return self.model(image)
 
     def save_pretrained(self, folder: str | Path) -> Path:
