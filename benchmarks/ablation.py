@@ -86,8 +86,8 @@ VARIANTS = {
     "one-crop": Variant("… one 256 px crop per step instead of four 128 px crops (same pixels)", settings={"crop": 256, "batch_size": 1}),
     "lora-everywhere": Variant("… LoRA even on layers it does not shrink (stem, up2, fuse, head), instead of plain copies", lora={"copy_small_layers": False}),
     "bf16": Variant("… bf16 autocast on the CPU", settings={"precision": "bf16"}),
-    "standard": Variant("base + LoRA, Standard preset as shipped (adversarial term after half)", preset="standard"),
-    "standard-no-gan": Variant("… regression only (no adversarial phase)", preset="standard", settings={"gan_from": 1.0}),
+    "standard": Variant("base + LoRA, Standard preset as shipped (regression only)", preset="standard"),
+    "standard-gan": Variant("… with an adversarial term after half the steps (Standard until 2026-11-30)", preset="standard", settings={"gan_from": 0.5}),
     "standard-lr-double": Variant("… twice the LoRA learning rate (Quick's 4e-3)", preset="standard", settings={"lr_scale": 2.0}),
     "standard-quick-recipe": Variant("… Quick's recipe at Standard's crops and steps: no adversarial phase, 4e-3, moving average 0.99", preset="standard", settings={"gan_from": 1.0, "lr_scale": 2.0, "ema": 0.99}),
 }
