@@ -100,3 +100,14 @@ def test_an_export_computes_the_coordinates_for_any_frame_size(tmp_path):
         with torch.no_grad():
             expected = baked(x).numpy()
         assert np.abs(sess.run(None, {INPUT: x.numpy()})[0] - expected).max() < 1e-4
+
+
+def test_a_config_saved_before_frame_coordinates_loads_without_them(tmp_path):
+    from dataclasses import asdict
+
+    from e2gan.models.generator import GeneratorConfig
+
+    old = asdict(tiny_generator_config())
+    del old["frame_coords"]
+    assert GeneratorConfig.from_dict(old).frame_coords is False
+    assert GeneratorConfig.from_dict(asdict(tiny_generator_config(frame_coords=True))).frame_coords is True

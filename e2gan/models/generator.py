@@ -98,7 +98,8 @@ class GeneratorConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "GeneratorConfig":
         known = {f.name for f in fields(cls)}
-        return cls(**{"version": 1} | {k: v for k, v in d.items() if k in known})
+        saved_before = {"version": 1, "frame_coords": False}  # what a config written before a field existed meant
+        return cls(**saved_before | {k: v for k, v in d.items() if k in known})
 
 
 Film = tuple[torch.Tensor, torch.Tensor]  # per-channel (scale, shift), each (B, C, 1, 1)
