@@ -30,7 +30,7 @@ from e2gan.base_model import base_preset
 from e2gan.filters import shipped_base, text_function
 from e2gan.finetune import build_generator
 from e2gan.lora import LoraSettings, apply_lora
-from e2gan.models.generator import Generator, GeneratorConfig, modulate
+from e2gan.models.generator import Generator, GeneratorConfig, frame_coordinates, modulate
 from e2gan.presets import get_preset
 from e2gan.train import Trainer
 
@@ -48,7 +48,8 @@ class Blind(Generator):
         x = self.ds(self.res_in(self.down2(self.down1(full))))
         x = self.res_out(self.us(self.transformer(x, text, text_mask), film=film["us"]))
         x = self.up2(self.up1(x, film=film["up1"]), skip=torch.zeros_like(full), film=film["up2"])
-        x = modulate(self.fuse(torch.cat([x, torch.zeros_like(image)], dim=1)), film["fuse"])
+        place = [frame_coordinates(image, window)] if self.config.frame_coords else []
+        x = modulate(self.fuse(torch.cat([x, torch.zeros_like(image), *place], dim=1)), film["fuse"])
         return torch.tanh(self.head(F.relu(x)))
 
 

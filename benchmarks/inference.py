@@ -84,14 +84,15 @@ def measure(resolution: int, threads: int, repeats: int) -> dict:
 def measure_gpu(resolution: int, repeats: int, device: str) -> dict:
     """Batch-1 latency on a GPU, fp32 and bf16 autocast; every call waits for the GPU to finish."""
     x = torch.rand(1, 3, resolution, resolution, device=device)
-    sync = torch.cuda.synchronize if device.startswith("cuda") else lambda: None  # any device: tests run it on a CPU
+    kind = torch.device(device).type
+    sync = (lambda: torch.cuda.synchronize(device)) if kind == "cuda" else lambda: None  # any device: tests run it on a CPU
     results, models = {}, arms(resolution)
     for name, model in models.items():
         inner = model.generator if hasattr(model, "generator") else model.g
         row = {"params": count_params(inner), "gflops": count_flops(inner, resolution) / 1e9}
         model.to(device)
         for precision, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
-            with torch.no_grad(), torch.autocast("cuda", dtype=dtype, enabled=dtype != torch.float32):
+            with torch.no_grad(), torch.autocast(kind, dtype=dtype, enabled=dtype != torch.float32):
                 row[f"{precision}_ms"] = median_ms(lambda: (model(x), sync()), repeats, warmup=5)
         results[name] = row
     results["E2GAN (default)"]["pack_ms"] = pack_ms(models["E2GAN (default)"].generator, resolution, repeats, device)
@@ -136,7 +137,7 @@ def main() -> None:
     if args.device != "cpu":
         r = measure_gpu(args.resolution, args.repeats, args.device)
         command = f"python -m benchmarks.inference --resolution {args.resolution} --repeats {args.repeats} --device {args.device}"
-        publish("inference_cuda", command, info, gpu_body(r, args.resolution, args.repeats), {"results": r})
+        publish(f"inference_{torch.device(args.device).type}", command, info, gpu_body(r, args.resolution, args.repeats), {"results": r})
         return
     r = measure(args.resolution, args.threads, args.repeats)
     base = r["pix2pix ResNet-9"]

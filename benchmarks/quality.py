@@ -221,8 +221,8 @@ def render(results: dict, arms: list[str], grids: bool = True) -> str:
     rows = []
     for name in ["nothing", "agreement", "lookup", *arms]:
         have = [c for c in concepts if name in results[c]]
-        seeds = min(_n(results[c][name]) for c in have)
-        cells = [TITLES[name] + (_seeds(seeds) if name in arms else "")]
+        seeds, most = min(_n(results[c][name]) for c in have), max(_n(results[c][name]) for c in have)
+        cells = [TITLES[name] + (_seeds(seeds, most) if name in arms else "")]
         for c in concepts:
             r = results[c].get(name)
             cells.append("–" if r is None else fmt([x["psnr"] for x in r]) if isinstance(r, list) else _psnr_cell(r["psnr"]))
@@ -257,8 +257,8 @@ def render(results: dict, arms: list[str], grids: bool = True) -> str:
     return "\n\n".join(parts)
 
 
-def _seeds(n: int) -> str:
-    return f" ({n} seed{'s' if n > 1 else ''})"
+def _seeds(n: int, most: int) -> str:
+    return f" ({n}–{most} seeds)" if most > n else f" ({n} seed{'s' if n > 1 else ''})"
 
 
 def _psnr_cell(value: float) -> str:

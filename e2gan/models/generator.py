@@ -44,7 +44,9 @@ With `frame_coords` (ours) the colour head also sees where each pixel sits in th
 x² + y², from `frame_coordinates`). Instance norm and zero padding tell a crop nothing about the frame
 around it, so an edit bound to the frame, such as old photo's vignette, is unlearnable from crops. Training
 crops carry their window in the frame (`e2gan.data`) and a whole frame needs none, so every runner and
-export computes the coordinates from the input's shape.
+export computes the coordinates from the input's shape. The frame is what the filter is given: projects
+store square pairs while the runtime filters whole 4:3 camera frames, so a vignette learned on squares is
+stretched to the camera frame's shape, as the teacher would have drawn it on that frame.
 
 Submodules are named so that LoRA targets read as a sentence: see `e2gan.lora.CRUCIAL_LAYERS`.
 """
