@@ -224,11 +224,13 @@ def _loss_figure(log: list[dict]):
 
     fig = go.Figure()
     steps = [r["step"] for r in log]
-    for key, name in (("g_l1", "L1 to teacher"), ("g_gan", "generator GAN"), ("d", "discriminator")):
-        fig.add_trace(go.Scatter(x=steps, y=[r.get(key) for r in log], mode="lines", name=name, yaxis="y2" if key != "g_l1" else "y"))
+    fig.add_trace(go.Scatter(x=steps, y=[r.get("g_l1") for r in log], mode="lines", name="L1 to teacher"))
+    adversarial = any(r.get("d") for r in log)  # presets without an adversarial phase log zeros: no empty GAN axis
+    for key, name in (("g_gan", "generator GAN"), ("d", "discriminator")) if adversarial else ():
+        fig.add_trace(go.Scatter(x=steps, y=[r.get(key) for r in log], mode="lines", name=name, yaxis="y2"))
     fig.update_layout(
         height=360, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.15),
-        yaxis=dict(title="L1"), yaxis2=dict(title="GAN", overlaying="y", side="right"), xaxis=dict(title="step"),
+        yaxis=dict(title="L1"), xaxis=dict(title="step"), **({"yaxis2": dict(title="GAN", overlaying="y", side="right")} if adversarial else {}),
     )  # fmt: skip
     return fig
 

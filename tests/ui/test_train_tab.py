@@ -91,3 +91,12 @@ def test_killed_server_resumes_from_its_checkpoint(ready_project, page, tmp_path
     steps = [json.loads(line)["step"] for line in run.log_path.read_text().splitlines()]
     assert steps == list(range(1, run.settings["train"]["steps"] + 1))  # resumed where the checkpoint was, no gap, no repeat
     assert (run.output_dir / "adapter_model.safetensors").is_file()
+
+
+def test_the_loss_plot_shows_gan_curves_only_when_there_was_an_adversarial_phase():
+    from studio.tabs.train import _loss_figure
+
+    regression = [{"step": s, "g_l1": 0.2 - s / 1000, "g_gan": 0.0, "d": 0.0} for s in range(1, 6)]
+    assert [t.name for t in _loss_figure(regression).data] == ["L1 to teacher"]
+    adversarial = regression + [{"step": 6, "g_l1": 0.1, "g_gan": 0.4, "d": 0.3}]
+    assert [t.name for t in _loss_figure(adversarial).data] == ["L1 to teacher", "generator GAN", "discriminator"]
