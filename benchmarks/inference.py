@@ -95,17 +95,16 @@ def measure_gpu(resolution: int, repeats: int, device: str) -> dict:
             with torch.no_grad(), torch.autocast(kind, dtype=dtype, enabled=dtype != torch.float32):
                 row[f"{precision}_ms"] = median_ms(lambda: (model(x), sync()), repeats, warmup=5)
         results[name] = row
-    results["E2GAN (default)"]["pack_ms"] = pack_ms(models["E2GAN (default)"].generator, resolution, repeats, device)
+    results["E2GAN (default)"]["pack_ms"] = pack_ms(models["E2GAN (default)"], resolution, repeats, device)
     return results
 
 
-def pack_ms(generator: torch.nn.Module, resolution: int, repeats: int, device: str) -> float:
+def pack_ms(baked: BakedFilter, resolution: int, repeats: int, device: str) -> float:
     """A 640x480 camera frame through the runtime's filter pack (resize, network, compose), as Try runs it."""
     from e2gan.runtime import FilterPack
 
-    c = generator.config
-    text = TextEmbedding(torch.randn(1, c.text_tokens, c.text_dim), torch.ones(1, c.text_tokens))
-    pack = FilterPack(generator, lambda prompts: text, resolution, device)
+    text = TextEmbedding(baked.text, baked.mask)  # the prompt the baked filter carries
+    pack = FilterPack(baked.generator, lambda prompts: text, resolution, device)
     pack.text = text
     frame = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
     return median_ms(lambda: pack(frame), repeats, warmup=5)

@@ -402,7 +402,7 @@ def main() -> None:
         overrides["device"] = args.device
     if args.quick:
         overrides.update(crop=64, batch_size=1)
-    device = resolve_device(args.device or get_preset("standard").train_settings(1, "lora").device)
+    device = resolve_device(args.device or "auto")  # what TrainSettings' default "auto" picks
     name = "quality" if device.type == "cpu" else f"quality_{device.type}"  # a GPU's runs and section stand apart
     store = RunStore(None if args.quick else RESULTS / f"{name}_runs")
     results, judged = {}, {}
