@@ -6,8 +6,9 @@ Two families:
 
 - architecture (from scratch, so the base's training does not favour one layout): the generator as it
   ships against the same network blinded the way v1 was (instance norm after the stem, no full-resolution
-  skip, no raw pixels at the output), and against a residual output (tanh(Δ + atanh(image))). Blinding is
-  done by feeding zeros where the skip and the pixels enter, which is exactly a network without those inputs.
+  skip, no raw pixels at the output), against a residual output (tanh(Δ + atanh(image))), with frame
+  coordinates, and at other widths (`benchmarks/sizing.py` gives each width's cost). Blinding is done by
+  feeding zeros where the skip and the pixels enter, which is exactly a network without those inputs.
 - recipe (base + LoRA from the shipped base, the Quick preset): edge loss, norms and biases, moving
   average, LoRA ranks, learning rate, an adversarial phase after a regression warm-up, batches of small crops, bf16.
 """
@@ -66,6 +67,7 @@ class Variant:
     title: str
     mode: str = "lora"  # lora (from the shipped base) | scratch
     network: type = Generator  # for scratch variants
+    config: dict = field(default_factory=dict)  # GeneratorConfig overrides, for scratch variants
     settings: dict = field(default_factory=dict)  # TrainSettings overrides on top of the preset
     lora: dict = field(default_factory=dict)  # LoraSettings overrides
     preset: str = "quick"  # the training preset it starts from (assets/presets/training.json)
@@ -75,6 +77,10 @@ VARIANTS = {
     "arch": Variant("generator as shipped (from scratch)", "scratch"),
     "arch-blind": Variant("v1's blind layout: normed stem, no skip, no raw pixels (from scratch)", "scratch", Blind),
     "arch-residual": Variant("residual output tanh(Δ + atanh(image)) (from scratch)", "scratch", Residual),
+    "arch-coords": Variant("… with frame coordinates in the colour head (from scratch)", "scratch", config={"frame_coords": True}),
+    "width-8": Variant("… width 8, attention width 32 (from scratch)", "scratch", config={"width": 8, "attn_width": 32}),
+    "width-12": Variant("… width 12, attention width 48 (from scratch)", "scratch", config={"width": 12, "attn_width": 48}),
+    "width-24": Variant("… width 24, attention width 96 (from scratch)", "scratch", config={"width": 24, "attn_width": 96}),
     "recipe": Variant("base + LoRA, Quick preset as shipped"),
     "no-edge": Variant("… without the edge loss", settings={"edge_weight": 0.0}),
     "lora-only": Variant("… LoRA alone (norms and biases frozen)", lora={"norms_and_biases": False}),
@@ -103,7 +109,7 @@ def train_variant(v: Variant, data, crops, targets, steps: int | None, seed: int
     settings.lr *= scale
     torch.manual_seed(seed)
     if v.mode == "scratch":
-        generator = v.network(GeneratorConfig())
+        generator = v.network(GeneratorConfig(**v.config))
     else:
         generator = apply_lora(build_generator("full", str(base), None, seed), LoraSettings(**v.lora), copy_base=False)
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,10 +1,11 @@
-"""Choosing the default generator width: quality vs FLOPs vs CPU latency, measured side by side.
+"""Choosing the default generator width: what each width costs per frame, measured side by side.
 
-    python -m benchmarks.sizing [--steps 600] [--pixel-scale 128]
+    python -m benchmarks.sizing [--threads 2] [--repeats 20]
 
-Each width is trained from scratch, text-conditioned, on the same multi-concept pairs (built-in offline
-teachers over the built-in photos, 4 photos held out) for the same number of steps and seed; quality is
-PSNR against the teacher on the held-out photos. FLOPs and onnxruntime latency are at 256x256, batch 1.
+The quality side of the choice is the architecture ablation (`benchmarks/ablation.py`, variants `arch` and
+`width-*`: trained from scratch with seeds and judged on the quality benchmark's held-out crops). This
+script gives the cost side for the same widths: parameters, FLOPs and onnxruntime fp32 latency at 256x256,
+batch 1, with pix2pix's ResNet-9 measured in the same run as the baseline.
 """
 
 from __future__ import annotations
@@ -15,72 +16,64 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.inference import ImageOnly
 from benchmarks.report import machine, median_ms, publish, table
-from e2gan.base_model import concept_pairs
-from e2gan.evaluate import score_on_pairs
 from e2gan.export.onnx_model import INPUT, BakedFilter, export_onnx, session
 from e2gan.models.flops import count_flops, count_params
 from e2gan.models.generator import Generator, GeneratorConfig
-from e2gan.text.cache import PromptCache
-from e2gan.train import Trainer, TrainSettings
+from e2gan.models.resnet_generator import ResnetGenerator
+from e2gan.text.encoder import TextEmbedding
 
-WIDTHS = [(8, 32), (12, 48), (16, 64), (24, 96), (32, 128)]
-CONCEPTS = ["cartoon", "pencil_sketch", "watercolour"]
+WIDTHS = [(8, 32), (12, 48), (16, 64), (24, 96)]  # (width, attention width); the ablation's width-* variants
+RESOLUTION = 256
 
 
-def split(data, n_photos: int, held_out: int):
-    """Hold out the last `held_out` photos of every concept."""
-    train_idx, eval_idx = [], []
-    for i in range(len(data)):
-        (eval_idx if i % n_photos >= n_photos - held_out else train_idx).append(i)
-    return data.subset(train_idx), data.subset(eval_idx)
+def networks(widths: list[tuple[int, int]]) -> dict[str, torch.nn.Module]:
+    """Each width as a baked filter (a random prompt: cost does not depend on it), then ResNet-9."""
+    torch.manual_seed(0)
+    out = {}
+    for width, attn in widths:
+        g = Generator(GeneratorConfig(width=width, attn_width=attn))
+        text = TextEmbedding(torch.randn(1, g.config.text_tokens, g.config.text_dim), torch.ones(1, g.config.text_tokens))
+        out[f"{width} / {attn}"] = BakedFilter(g, text).eval()
+    out["pix2pix ResNet-9"] = ImageOnly(ResnetGenerator()).eval()
+    return out
+
+
+def cost(net: torch.nn.Module, threads: int, repeats: int) -> dict:
+    inner = net.generator if isinstance(net, BakedFilter) else net.g
+    with tempfile.TemporaryDirectory() as tmp:
+        sess = session(export_onnx(net, Path(tmp) / "g.onnx", RESOLUTION), threads)
+        x = torch.rand(1, 3, RESOLUTION, RESOLUTION).numpy()
+        ms = median_ms(lambda: sess.run(None, {INPUT: x}), repeats)
+    return {"params": count_params(inner), "gflops": count_flops(inner, RESOLUTION) / 1e9, "ort_ms": ms}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=600)
-    parser.add_argument("--pixel-scale", type=int, default=128, help="pairs are made and trained at this scale (whole squares)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="seconds-long run: two widths, 2 steps, 64 px; prints, publishes nothing")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--quick", action="store_true", help="seconds-long run: two widths, 2 repeats; prints, publishes nothing")
     args = parser.parse_args()
     if args.quick:
-        args.steps, args.pixel_scale = 2, 64
+        args.repeats = 2
     torch.set_num_threads(args.threads)
     info = machine()
-    res = args.pixel_scale
-    data = concept_pairs(CONCEPTS, res)
-    n_photos = len(data) // len(CONCEPTS)
-    train_data, eval_data = split(data, n_photos, 4)
-    rows, results = [], {}
-    for width, attn in WIDTHS[:2] if args.quick else WIDTHS:
-        config = GeneratorConfig(width=width, attn_width=attn, heads=2 if attn < 96 else 4, pixel_scale=res)
-        torch.manual_seed(0)
-        g = Generator(config)
-        text = PromptCache(config.text_encoder, config.text_tokens).get
-        settings = TrainSettings(steps=args.steps, crop=res, checkpoint_every=10**9, sample_every=10**9, seed=0)
-        with tempfile.TemporaryDirectory() as tmp:
-            result = Trainer(g, train_data, text, settings, Path(tmp)).fit()
-            quality = score_on_pairs(g, text, eval_data, res)["psnr"]
-            baked = BakedFilter(g.eval(), text([eval_data.prompts[0]]))
-            sess = session(export_onnx(baked, Path(tmp) / "g.onnx", 256), args.threads)
-            x = torch.rand(1, 3, 256, 256).numpy()
-            ort_ms = median_ms(lambda: sess.run(None, {INPUT: x}), 10)
-        m = {
-            "params": count_params(g), "gflops": count_flops(g, 256) / 1e9, "ort_ms": ort_ms,
-            "psnr": quality, "train_s": result.wall_s,
-        }  # fmt: skip
-        results[f"{width}/{attn}"] = m
-        rows.append([f"{width} / {attn}", f"{m['params'] / 1e6:.2f} M", f"{m['gflops']:.1f}", f"{m['ort_ms']:.0f}", f"{1000 / m['ort_ms']:.0f}", f"{m['psnr']:.2f}", f"{m['train_s']:.0f}"])
-        print(rows[-1], flush=True)
+    results = {name: cost(net, args.threads, args.repeats) for name, net in networks(WIDTHS[:2] if args.quick else WIDTHS).items()}
+    ref = results["pix2pix ResNet-9"]
+    rows = [
+        [name, f"{m['params'] / 1e6:.2f} M", f"{m['gflops']:.1f}", f"{ref['gflops'] / m['gflops']:.1f}x", f"{m['ort_ms']:.0f}",
+         f"{ref['ort_ms'] / m['ort_ms']:.1f}x", f"{1000 / m['ort_ms']:.0f}"]
+        for name, m in results.items()
+    ]  # fmt: skip
     body = (
-        f"{len(CONCEPTS)} concepts ({', '.join(CONCEPTS)}), {len(train_data)} training / {len(eval_data)} held-out pairs, "
-        f"{args.steps} steps at {res}px from scratch, seed 0. Latency: onnxruntime fp32, batch 1, 256x256, {args.threads} threads.\n\n"
-        + table(["width / attention width", "params", "GFLOP @256", "ORT ms", "fps", "held-out PSNR dB", "train s"], rows)
+        f"Batch 1, {RESOLUTION}x{RESOLUTION}, onnxruntime fp32, {args.threads} threads, median of {args.repeats} runs; "
+        "ratios against pix2pix's ResNet-9 in the same run.\n\n"
+        + table(["width / attention width", "params", "GFLOP", "fewer FLOPs", "ORT ms", "lower latency", "fps"], rows)
     )
-    if args.quick:
-        print(body)
-        return
-    publish("sizing", f"python -m benchmarks.sizing --steps {args.steps} --pixel-scale {res} --threads {args.threads}", info, body, {"results": results})
+    print(body)
+    if not args.quick:
+        publish("sizing", f"python -m benchmarks.sizing --threads {args.threads} --repeats {args.repeats}", info, body, {"results": results})
 
 
 if __name__ == "__main__":

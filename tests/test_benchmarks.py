@@ -71,9 +71,9 @@ def test_runtime_quick_mode_breaks_down_the_try_tab_frame():
     assert all(stage in live[0] for stage in ("decode", "resize", "network", "compose", "layout", "encode")) and len(live) == 2 + 4
 
 
-def test_sizing_quick_mode_measures_each_width():
+def test_sizing_quick_mode_measures_each_width_against_resnet9():
     (found,) = tables(quick("benchmarks.sizing"))
-    assert len(found) == 2 + 2 and "held-out PSNR" in found[0]
+    assert len(found) == 2 + 2 + 1 and "lower latency" in found[0] and "ResNet-9" in found[-1]
 
 
 def test_base_card_quick_mode_judges_seen_and_held_out_concepts():
