@@ -9,6 +9,7 @@ interrupted training resumes from its checkpoints.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 from benchmarks.report import ROOT
@@ -42,10 +43,11 @@ def one_concept_base(concept: str = ONE_CONCEPT, steps: int | None = None, train
 def _folder(concept: str, steps: int | None) -> tuple[Path, dict, dict]:
     from e2gan import samples
     from e2gan.base_model import base_preset
-    from e2gan.models.generator import ARCHITECTURE_VERSION
+    from e2gan.models.generator import GeneratorConfig
 
     preset = base_preset("shipped")
     recipe = {**preset["train"], **({"steps": steps} if steps else {})}
     photos = samples.sample_names()
-    key = fingerprint({"architecture": ARCHITECTURE_VERSION, "concept": concept, "photos": photos, "pixel_scale": preset["pixel_scale"], "views": preset["views"], "train": recipe})
+    generator = asdict(GeneratorConfig(pixel_scale=preset["pixel_scale"]))  # architecture version and every default
+    key = fingerprint({"generator": generator, "concept": concept, "photos": photos, "views": preset["views"], "train": recipe})
     return FOLDER / f"one-concept-{concept}-{key}", preset, recipe

@@ -44,7 +44,7 @@ from e2gan.evaluate import gmsd, psnr, ssim
 from e2gan.filters import shipped_base, text_function
 from e2gan.finetune import build_generator
 from e2gan.lora import LoraSettings, merge
-from e2gan.models.generator import ARCHITECTURE_VERSION
+from e2gan.models.generator import ARCHITECTURE_VERSION, GeneratorConfig
 from e2gan.presets import get_preset
 from e2gan.runtime import FilterPack
 from e2gan.teachers.base import make_teacher, pair_seed
@@ -355,6 +355,8 @@ def arm_key(arm: str, data: PairData, crops: list[np.ndarray], base: Path | None
     parts["device"] = f"{device.type} {resolve_precision(settings['precision'], device) or torch.float32} torch {torch.__version__.split('+')[0]}"
     if mode != "pix2pix":
         parts["architecture"] = ARCHITECTURE_VERSION
+    if mode == "scratch":  # built from the default config (e2gan.finetune.build_generator): a changed default is another arm
+        parts["generator"] = asdict(GeneratorConfig())
     if mode == "lora":
         parts["lora"] = asdict(LoraSettings())
     if ARMS[arm].base is not None:
