@@ -11,13 +11,17 @@ Two families:
   feeding zeros where the skip and the pixels enter, which is exactly a network without those inputs.
 - recipe (base + LoRA from the shipped base, the Quick preset): edge loss, norms and biases, moving
   average, LoRA ranks, learning rate, an adversarial phase after a regression warm-up, batches of small crops, bf16.
+
+Finished runs are kept in `results/<name>_runs/` with a fingerprint of what decides them
+(`benchmarks/run_store.py`), so a long ablation stopped part-way resumes, and a run made under other
+settings or another base is never published.
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,15 +29,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmarks.quality import judging_crops, runner_for, score, training_pairs, teacher_edits
-from benchmarks.report import machine, publish, table
+from benchmarks.quality import judging_crops, pairs_digest, runner_for, score, training_pairs, teacher_edits
+from benchmarks.report import RESULTS, machine, publish, table
+from benchmarks.run_store import RunStore, array_digest, file_digest, fingerprint
 from e2gan.base_model import base_preset
 from e2gan.filters import shipped_base, text_function
 from e2gan.finetune import build_generator
 from e2gan.lora import LoraSettings, apply_lora
 from e2gan.models.generator import Generator, GeneratorConfig, frame_coordinates, modulate
 from e2gan.presets import get_preset
-from e2gan.train import Trainer
+from e2gan.train import Trainer, TrainSettings
 
 
 class Blind(Generator):
@@ -100,13 +105,33 @@ VARIANTS = {
 }
 
 
-def train_variant(v: Variant, data, crops, targets, steps: int | None, seed: int, base: Path) -> tuple[float, float]:
-    """(held-out PSNR, training seconds) after `steps` (None: the preset's own budget for this many pairs)."""
-    preset = get_preset(v.preset)
+def variant_settings(v: Variant, pairs: int, steps: int | None, seed: int) -> TrainSettings:
+    """The preset's settings for `pairs` pairs with the variant's overrides (None steps: the preset's budget)."""
     overrides = dict(v.settings) | ({"steps": steps} if steps else {})
     scale = overrides.pop("lr_scale", 1.0)
-    settings = preset.train_settings(len(data), v.mode, seed=seed, checkpoint_every=10**9, sample_every=10**9, **overrides)
+    settings = get_preset(v.preset).train_settings(pairs, v.mode, seed=seed, checkpoint_every=10**9, sample_every=10**9, **overrides)
     settings.lr *= scale
+    return settings
+
+
+def variant_key(v: Variant, data, crops, steps: int | None, base: Path) -> str:
+    """Everything that decides a variant's result except the seed: a stored run counts only while it matches."""
+    settings = asdict(variant_settings(v, len(data), steps, seed=0))
+    parts = {
+        "mode": v.mode, "network": v.network.__name__, "preset": v.preset, "torch": torch.__version__.split("+")[0],
+        "settings": {k: x for k, x in settings.items() if k not in ("seed", "checkpoint_every", "sample_every")},
+        "pairs": pairs_digest(data), "crops": array_digest(crops),
+    }  # fmt: skip
+    if v.mode == "scratch":
+        parts["generator"] = asdict(GeneratorConfig(**v.config))
+    else:
+        parts["lora"], parts["base"] = asdict(LoraSettings(**v.lora)), file_digest(base / "model.safetensors")
+    return fingerprint(parts)
+
+
+def train_variant(v: Variant, data, crops, targets, steps: int | None, seed: int, base: Path) -> dict:
+    """Held-out PSNR and training seconds after `steps` (None: the preset's own budget for this many pairs)."""
+    settings = variant_settings(v, len(data), steps, seed)
     torch.manual_seed(seed)
     if v.mode == "scratch":
         generator = v.network(GeneratorConfig(**v.config))
@@ -117,7 +142,7 @@ def train_variant(v: Variant, data, crops, targets, steps: int | None, seed: int
         seconds = trainer.fit().wall_s
     with torch.no_grad():
         runner = runner_for(trainer.generator.cpu().eval(), data.prompts[0], 256)
-        return score([runner(c) for c in crops], targets)["psnr"], seconds
+        return {"psnr": score([runner(c) for c in crops], targets)["psnr"], "wall_s": seconds}
 
 
 def main() -> None:
@@ -137,16 +162,24 @@ def main() -> None:
     if args.quick:
         concepts, args.steps, args.seeds = concepts[:1], 2, 1
     info, base, crops = machine(), args.base or shipped_base(), judging_crops()
+    store = RunStore(None if args.quick else RESULTS / f"{args.name}_runs")
     scores: dict[str, dict[str, list[float]]] = {n: {} for n in names}
     seconds: dict[str, list[float]] = {n: [] for n in names}
+    runs = []
     for concept in concepts:
         data = training_pairs(concept)
         targets = teacher_edits(concept, crops, seed=0)
         for name in names:
-            runs, times = zip(*[train_variant(VARIANTS[name], data, crops, targets, args.steps, s, base) for s in range(args.seeds)])
-            scores[name][concept] = list(runs)
-            seconds[name] += times
-            print(f"{name} {concept}: {np.mean(runs):.2f} ± {np.std(runs):.2f}", flush=True)
+            key = variant_key(VARIANTS[name], data, crops, args.steps, base)
+            for seed in range(args.seeds):
+                if (run := store.get(concept, name, seed, key)) is None:
+                    run = train_variant(VARIANTS[name], data, crops, targets, args.steps, seed, base)
+                    store.put(concept, name, seed, key, run, None)
+                    run = store.get(concept, name, seed, key)  # with its time stamp
+                runs.append(run)
+                scores[name].setdefault(concept, []).append(run["psnr"])
+                seconds[name].append(run["wall_s"])
+            print(f"{name} {concept}: {np.mean(scores[name][concept]):.2f} ± {np.std(scores[name][concept]):.2f}", flush=True)
     rows = []
     for name in names:
         per = scores[name]
@@ -155,10 +188,12 @@ def main() -> None:
                      f"{np.mean(seed_means):.2f} ± {np.std(seed_means):.2f}",
                      f"{np.mean(seconds[name]):.0f}", f"{np.mean(seconds[name]) / np.mean(seconds[names[0]]):.2f}x"])  # fmt: skip
     budget = f"{args.steps} steps" if args.steps else "Each preset's own step budget"
+    first, last = store.measured(runs)
+    kept = f"Runs are kept in `benchmarks/results/{args.name}_runs/` and finished between {first} and {last}. " if store.folder and first else ""
     body = (
-        f"{budget} per run, {args.seeds} seeds, held-out PSNR (dB) through the runtime on the quality "
+        kept + f"{budget} per run, {args.seeds} seeds, held-out PSNR (dB) through the runtime on the quality "
         f"benchmark's crops; mean ± sd over seeds. Training time: mean seconds per run, and its ratio to the "
-        f"first variant's in the same run.\n\n" + table(["variant", *concepts, "mean", "train s", "time vs first"], rows)
+        f"first variant's (a fair ratio only between runs made on an equally quiet machine).\n\n" + table(["variant", *concepts, "mean", "train s", "time vs first"], rows)
     )
     if args.quick:
         print(body)

@@ -21,7 +21,6 @@ compares only where edges are and how strong, so blur and fringes cost. It needs
 from __future__ import annotations
 
 import argparse
-import hashlib
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -34,7 +33,7 @@ from PIL import Image
 from benchmarks.bases import one_concept_base
 from benchmarks.plot import line_chart
 from benchmarks.report import RESULTS, machine, publish, table
-from benchmarks.run_store import SHOWN, RunStore, file_digest, fingerprint
+from benchmarks.run_store import SHOWN, RunStore, array_digest, file_digest, fingerprint
 from e2gan import images, samples
 from e2gan.base_model import base_preset
 from e2gan.callbacks import TrainCallback
@@ -348,8 +347,8 @@ def arm_key(arm: str, data: PairData, crops: list[np.ndarray], base: Path | None
     parts = {
         "arm": arm, "mode": mode, "pixel_scale": PIXEL_SCALE,
         "settings": {k: v for k, v in settings.items() if k not in ("seed", "checkpoint_every", "sample_every")},
-        "pairs": _digest([t.numpy() for t in [*data.sources, *data.targets]] + [np.frombuffer("|".join(data.prompts).encode(), np.uint8)]),
-        "crops": _digest(crops),
+        "pairs": pairs_digest(data),
+        "crops": array_digest(crops),
     }  # fmt: skip
     device = resolve_device(settings["device"])
     parts["device"] = f"{device.type} {resolve_precision(settings['precision'], device) or torch.float32} torch {torch.__version__.split('+')[0]}"
@@ -366,11 +365,9 @@ def arm_key(arm: str, data: PairData, crops: list[np.ndarray], base: Path | None
     return fingerprint(parts)
 
 
-def _digest(arrays: list[np.ndarray]) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        h.update(np.ascontiguousarray(a).tobytes())
-    return h.hexdigest()[:16]
+def pairs_digest(data: PairData) -> str:
+    """A short hash of the training pairs and their prompts."""
+    return array_digest([t.numpy() for t in [*data.sources, *data.targets]] + [np.frombuffer("|".join(data.prompts).encode(), np.uint8)])
 
 
 def main() -> None:
