@@ -31,7 +31,7 @@ import torch
 from PIL import Image
 
 from benchmarks.bases import one_concept_base
-from benchmarks.plot import line_chart
+from benchmarks.plot import COLOURS, line_chart, side_by_side
 from benchmarks.report import RESULTS, machine, publish, table
 from benchmarks.run_store import SHOWN, RunStore, array_digest, file_digest, fingerprint
 from e2gan import images, samples
@@ -432,13 +432,13 @@ def main() -> None:
 
 def save_pictures(store: RunStore, crops, judged: dict, results: dict, arms: list[str]) -> str:
     """Each concept's photo | teacher | filters grid and seed 0's held-out curves; the curves' Markdown."""
-    curves = {}
+    colours = {arm: COLOURS[i % len(COLOURS)] for i, arm in enumerate(arms)}  # an arm keeps its colour in every panel
+    charts = []
     for concept, targets in judged.items():
         grid(crops, targets, {a: store.outputs(concept, a) for a in arms if a in results[concept]}).save(RESULTS / f"quality_{concept}.jpg", quality=90)
-        for arm in arms:
-            if arm in results[concept]:
-                curves[f"{concept} · {arm}"] = [(p[1], p[2]) for p in results[concept][arm][0]["curve"]]
-    line_chart(curves, "held-out PSNR over training time (seed 0)", "training seconds", "PSNR dB").save(RESULTS / "quality_curves.png")
+        curves = {arm: [(p[1], p[2]) for p in results[concept][arm][0]["curve"]] for arm in arms if arm in results[concept]}
+        charts.append(line_chart(curves, f"{concept}: held-out PSNR (dB), seed 0", "training seconds", "", (640, 420), log_x=True, colours=colours))
+    side_by_side(charts).save(RESULTS / "quality_curves.png")
     return "![curves](benchmarks/results/quality_curves.png)"
 
 

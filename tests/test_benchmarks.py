@@ -123,3 +123,15 @@ def test_standing_table_reads_every_saved_result():
     assert rows and all(len(r) == 3 and all(r) for r in rows)
     if standing._load("quality_cuda") is not None:
         assert any("on a GPU" in r[0] for r in rows)
+
+
+def test_curves_on_a_log_time_axis_keep_each_arms_colour_across_panels():
+    from benchmarks.plot import line_chart, side_by_side
+
+    colours = {"fast": "#ff0000", "slow": "#0000ff"}
+    a = line_chart({"fast": [(2, 20), (8, 24)], "slow": [(100, 15), (1500, 19)]}, "a", "s", "dB", (400, 300), log_x=True, colours=colours)
+    b = line_chart({"slow": [(0, 14), (50, 18)]}, "b", "s", "dB", (400, 300), log_x=True, colours=colours)  # a 0 s point cannot sit on a log axis
+    both = np.asarray(side_by_side([a, b]))
+    assert both.shape == (300, 800, 3)
+    drawn = lambda img, rgb: bool((np.abs(np.asarray(img).astype(int) - rgb).sum(-1) < 30).any())  # noqa: E731
+    assert drawn(a, (255, 0, 0)) and drawn(a, (0, 0, 255)) and drawn(b, (0, 0, 255)) and not drawn(b, (255, 0, 0))
