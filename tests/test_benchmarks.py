@@ -88,16 +88,18 @@ def test_base_card_quick_mode_judges_seen_and_held_out_concepts():
 
 
 def test_quality_quick_mode_reports_references_and_learned_arms():
-    arms = "quick-lora,one-base-lora,standard-scratch,pix2pix"
-    (psnr_table, detail, cost, transfer) = tables(quick("benchmarks.quality", "--arms", arms))
-    names = ["do nothing", "teacher vs itself", "colour lookup", "base + LoRA, Quick", "1-concept base + LoRA", "E2GAN from scratch", "pix2pix ResNet-9"]
+    arms = "quick-lora,one-base-lora,standard-scratch,quick-scratch,pix2pix"
+    (psnr_table, detail, cost, standard, quick_) = tables(quick("benchmarks.quality", "--arms", arms))
+    names = ["do nothing", "teacher vs itself", "colour lookup", "base + LoRA, Quick", "1-concept base + LoRA", "E2GAN from scratch, Standard",
+             "E2GAN from scratch, Quick", "pix2pix ResNet-9"]  # fmt: skip
     assert len(psnr_table) == 2 + len(names)
     for row, name in zip(psnr_table[2:], names):
         assert name in row
     assert "GMSD" in detail[0] and "camera size" in detail[0]
-    assert len(cost) == 2 + 3 and "pix2pix" in cost[0] and "fewer training FLOPs" in cost[0]  # every other arm against pix2pix
-    assert len(transfer) == 2 + 2 and "E2GAN from scratch final" in transfer[0] and "fewer steps" in transfer[0]  # arms with a base
-    assert "base + LoRA, Quick" in transfer[2] and "1-concept base" in transfer[3]
+    assert len(cost) == 2 + 4 and "pix2pix" in cost[0] and "fewer training FLOPs" in cost[0]  # every other arm against pix2pix
+    for transfer, learner in ((standard, "1-concept base"), (quick_, "base + LoRA, Quick")):  # base arms against scratch with their own preset
+        assert len(transfer) == 2 + 1 and "E2GAN from scratch final" in transfer[0] and "fewer steps" in transfer[0]
+        assert learner in transfer[2]
 
 
 def test_quality_runs_count_only_while_their_settings_match(tmp_path):
