@@ -98,6 +98,7 @@ VARIANTS = {
     "one-crop": Variant("… one 256 px crop per step instead of four 128 px crops (same pixels)", settings={"crop": 256, "batch_size": 1}),
     "lora-everywhere": Variant("… LoRA even on layers it does not shrink (stem, up2, fuse, head), instead of plain copies", lora={"copy_small_layers": False}),
     "bf16": Variant("… bf16 autocast on the CPU", settings={"precision": "bf16"}),
+    "quick-long": Variant("… 2.5x the steps (1,500 on 12 pairs: the Standard preset's training time)", settings={"steps": 1500}),
     "standard": Variant("base + LoRA, Standard preset as shipped (regression only)", preset="standard"),
     "standard-gan": Variant("… with an adversarial term after half the steps (Standard until 2026-11-30)", preset="standard", settings={"gan_from": 0.5}),
     "standard-lr-double": Variant("… twice the LoRA learning rate (Quick's 4e-3)", preset="standard", settings={"lr_scale": 2.0}),
