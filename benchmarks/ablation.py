@@ -99,10 +99,10 @@ VARIANTS = {
     "lora-everywhere": Variant("… LoRA even on layers it does not shrink (stem, up2, fuse, head), instead of plain copies", lora={"copy_small_layers": False}),
     "bf16": Variant("… bf16 autocast on the CPU", settings={"precision": "bf16"}),
     "quick-long": Variant("… 2.5x the steps (1,500 on 12 pairs: the Standard preset's training time)", settings={"steps": 1500}),
-    "standard": Variant("base + LoRA, Standard preset as shipped (regression only)", preset="standard"),
+    "standard": Variant("base + LoRA, Standard preset as shipped (Quick's recipe, 2.5x the steps)", preset="standard"),
     "standard-gan": Variant("… with an adversarial term after half the steps (Standard until 2026-11-30)", preset="standard", settings={"gan_from": 0.5}),
-    "standard-lr-double": Variant("… twice the LoRA learning rate (Quick's 4e-3)", preset="standard", settings={"lr_scale": 2.0}),
-    "standard-quick-recipe": Variant("… Quick's recipe at Standard's crops and steps: no adversarial phase, 4e-3, moving average 0.99", preset="standard", settings={"gan_from": 1.0, "lr_scale": 2.0, "ema": 0.99}),
+    "standard-256": Variant("… the former Standard: pairs of 256 px crops, 720 steps, 2e-3, moving average 0.995", preset="standard",
+                            settings={"crop": 256, "batch_size": 2, "steps": 720, "lr_scale": 0.5, "ema": 0.995}),
 }
 
 

@@ -15,13 +15,13 @@ import torch
 
 from e2gan.evaluate import gmsd, held_out_data, psnr, ssim
 
-BANDS = (  # (lowest PSNR dB, verdict); the advice is what the quality benchmark shows helps (not "use Standard":
-    # at the same photos it has not scored above Quick there)
+BANDS = (  # (lowest PSNR dB, verdict); the advice is what the quality benchmark shows helps: Standard is Quick's
+    # recipe trained 2.5x as long, +1.1 dB there (BENCHMARKS.md, ablation)
     (24.0, "Very close to the teacher."),
     (21.0, "Close to the teacher: the edit is clearly there; the finest detail may be softer."),
-    (18.0, "Recognisable but soft: the edit shows, details differ. Train longer or add more varied photos."),
+    (18.0, "Recognisable but soft: the edit shows, details differ. Train longer (Standard) or add more varied photos."),
     (14.0, "Only partly there: the colours move towards the teacher's, the strokes and textures do not yet. "
-           "Train longer or add more varied photos."),  # fmt: skip
+           "Train longer (Standard) or add more varied photos."),  # fmt: skip
     (float("-inf"), "Far from the teacher: train longer, or check that the pairs show the edit."),
 )
 
