@@ -29,9 +29,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmarks.quality import judging_crops, pairs_digest, runner_for, score, training_pairs, teacher_edits
+from benchmarks.quality import judging_crops, run_parts, runner_for, score, training_pairs, teacher_edits
 from benchmarks.report import RESULTS, machine, publish, table
-from benchmarks.run_store import RunStore, array_digest, file_digest, fingerprint
+from benchmarks.run_store import RunStore, file_digest, fingerprint
 from e2gan.base_model import base_preset
 from e2gan.filters import shipped_base, text_function
 from e2gan.finetune import build_generator
@@ -100,7 +100,7 @@ VARIANTS = {
     "bf16": Variant("… bf16 autocast on the CPU", settings={"precision": "bf16"}),
     "quick-long": Variant("… 2.5x the steps (1,500 on 12 pairs: the Standard preset's training time)", settings={"steps": 1500}),
     "standard": Variant("base + LoRA, Standard preset as shipped (Quick's recipe, 2.5x the steps)", preset="standard"),
-    "standard-gan": Variant("… with an adversarial term after half the steps (Standard until 2026-11-30)", preset="standard", settings={"gan_from": 0.5}),
+    "standard-gan": Variant("… with an adversarial term after half the steps", preset="standard", settings={"gan_from": 0.5}),
     "standard-256": Variant("… the former Standard: pairs of 256 px crops, 720 steps, 2e-3, moving average 0.995", preset="standard",
                             settings={"crop": 256, "batch_size": 2, "steps": 720, "lr_scale": 0.5, "ema": 0.995}),
 }
@@ -117,12 +117,7 @@ def variant_settings(v: Variant, pairs: int, steps: int | None, seed: int) -> Tr
 
 def variant_key(v: Variant, data, crops, steps: int | None, base: Path) -> str:
     """Everything that decides a variant's result except the seed: a stored run counts only while it matches."""
-    settings = asdict(variant_settings(v, len(data), steps, seed=0))
-    parts = {
-        "mode": v.mode, "network": v.network.__name__, "preset": v.preset, "torch": torch.__version__.split("+")[0],
-        "settings": {k: x for k, x in settings.items() if k not in ("seed", "checkpoint_every", "sample_every")},
-        "pairs": pairs_digest(data), "crops": array_digest(crops),
-    }  # fmt: skip
+    parts = {"mode": v.mode, "network": v.network.__name__, "preset": v.preset, **run_parts(variant_settings(v, len(data), steps, seed=0), data, crops)}
     if v.mode == "scratch":
         parts["generator"] = asdict(GeneratorConfig(**v.config))
     else:

@@ -37,11 +37,21 @@ class ImageOnly(torch.nn.Module):
         return (self.g(image * 2 - 1) + 1) * 0.5
 
 
+def baked(config: GeneratorConfig) -> BakedFilter:
+    """A random E2GAN generator baked with a random prompt: its cost does not depend on either."""
+    g = Generator(config)
+    text = TextEmbedding(torch.randn(1, config.text_tokens, config.text_dim), torch.ones(1, config.text_tokens))
+    return BakedFilter(g, text).eval()
+
+
+def network(model: torch.nn.Module) -> torch.nn.Module:
+    """The generator inside an arm (what FLOPs and parameters are counted on)."""
+    return model.generator if isinstance(model, BakedFilter) else model.g
+
+
 def arms(resolution: int) -> dict[str, torch.nn.Module]:
     torch.manual_seed(0)
-    e2gan = Generator(GeneratorConfig(pixel_scale=resolution))
-    text = TextEmbedding(torch.randn(1, e2gan.config.text_tokens, e2gan.config.text_dim), torch.ones(1, e2gan.config.text_tokens))
-    return {"E2GAN (default)": BakedFilter(e2gan, text).eval(), "pix2pix ResNet-9": ImageOnly(ResnetGenerator()).eval()}
+    return {"E2GAN (default)": baked(GeneratorConfig(pixel_scale=resolution)), "pix2pix ResNet-9": ImageOnly(ResnetGenerator()).eval()}
 
 
 def calibration(resolution: int, n: int = 8) -> np.ndarray:
@@ -62,7 +72,7 @@ def measure(resolution: int, threads: int, repeats: int) -> dict:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, model in arms(resolution).items():
-            inner = model.generator if hasattr(model, "generator") else model.g
+            inner = network(model)
             onnx_path = export_onnx(model, Path(tmp) / f"{len(results)}.onnx", resolution)
             sess = session(onnx_path, threads)
             feed = {INPUT: x.numpy()}
@@ -88,7 +98,7 @@ def measure_gpu(resolution: int, repeats: int, device: str) -> dict:
     sync = (lambda: torch.cuda.synchronize(device)) if kind == "cuda" else lambda: None  # any device: tests run it on a CPU
     results, models = {}, arms(resolution)
     for name, model in models.items():
-        inner = model.generator if hasattr(model, "generator") else model.g
+        inner = network(model)
         row = {"params": count_params(inner), "gflops": count_flops(inner, resolution) / 1e9}
         model.to(device)
         for precision, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
@@ -99,12 +109,12 @@ def measure_gpu(resolution: int, repeats: int, device: str) -> dict:
     return results
 
 
-def pack_ms(baked: BakedFilter, resolution: int, repeats: int, device: str) -> float:
+def pack_ms(model: BakedFilter, resolution: int, repeats: int, device: str) -> float:
     """A 640x480 camera frame through the runtime's filter pack (resize, network, compose), as Try runs it."""
     from e2gan.runtime import FilterPack
 
-    text = TextEmbedding(baked.text, baked.mask)  # the prompt the baked filter carries
-    pack = FilterPack(baked.generator, lambda prompts: text, resolution, device)
+    text = TextEmbedding(model.text, model.mask)  # the prompt the baked filter carries
+    pack = FilterPack(model.generator, lambda prompts: text, resolution, device)
     pack.text = text
     frame = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
     return median_ms(lambda: pack(frame), repeats, warmup=5)

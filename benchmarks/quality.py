@@ -48,7 +48,7 @@ from e2gan.presets import get_preset
 from e2gan.runtime import FilterPack
 from e2gan.teachers.base import make_teacher, pair_seed
 from e2gan.teachers.offline import EDITS, offline_spec
-from e2gan.train import Trainer, resolve_device, resolve_precision, training_flops
+from e2gan.train import Trainer, TrainSettings, resolve_device, resolve_precision, training_flops
 
 PIXEL_SCALE = 256
 CAMERA = 640  # short side of the camera-sized frames (a 640x480 webcam)
@@ -354,15 +354,8 @@ def arm_key(arm: str, data: PairData, crops: list[np.ndarray], base: Path | None
     """Everything that decides an arm's result except the seed: a stored run counts only while it matches.
     None when the arm's base has not been trained yet (no stored run can match)."""
     mode = ARMS[arm].mode
-    settings = asdict(get_preset(ARMS[arm].preset).train_settings(len(data), mode, **(dict(ARMS[arm].recipe) | overrides)))
-    parts = {
-        "arm": arm, "mode": mode, "pixel_scale": PIXEL_SCALE,
-        "settings": {k: v for k, v in settings.items() if k not in ("seed", "checkpoint_every", "sample_every")},
-        "pairs": pairs_digest(data),
-        "crops": array_digest(crops),
-    }  # fmt: skip
-    device = resolve_device(settings["device"])
-    parts["device"] = f"{device.type} {resolve_precision(settings['precision'], device) or torch.float32} torch {torch.__version__.split('+')[0]}"
+    settings = get_preset(ARMS[arm].preset).train_settings(len(data), mode, **(dict(ARMS[arm].recipe) | overrides))
+    parts = {"arm": arm, "mode": mode, "pixel_scale": PIXEL_SCALE, **run_parts(settings, data, crops)}
     if mode != "pix2pix":
         parts["architecture"] = ARCHITECTURE_VERSION
     if mode == "scratch":  # built from the default config (e2gan.finetune.build_generator): a changed default is another arm
@@ -376,7 +369,20 @@ def arm_key(arm: str, data: PairData, crops: list[np.ndarray], base: Path | None
     return fingerprint(parts)
 
 
-def pairs_digest(data: PairData) -> str:
+def run_parts(settings: TrainSettings, data: PairData, crops: list[np.ndarray]) -> dict:
+    """What decides any learned run's result besides its model: the resolved settings (not the seed or how
+    often it logs), the pairs, the judging crops, and the device, precision and torch version."""
+    s = asdict(settings)
+    device = resolve_device(s["device"])
+    return {
+        "settings": {k: v for k, v in s.items() if k not in ("seed", "checkpoint_every", "sample_every")},
+        "pairs": _pairs_digest(data),
+        "crops": array_digest(crops),
+        "device": f"{device.type} {resolve_precision(s['precision'], device) or torch.float32} torch {torch.__version__.split('+')[0]}",
+    }
+
+
+def _pairs_digest(data: PairData) -> str:
     """A short hash of the training pairs and their prompts."""
     return array_digest([t.numpy() for t in [*data.sources, *data.targets]] + [np.frombuffer("|".join(data.prompts).encode(), np.uint8)])
 

@@ -16,32 +16,26 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.inference import ImageOnly
+from benchmarks.inference import ImageOnly, baked, network
 from benchmarks.report import machine, median_ms, publish, table
-from e2gan.export.onnx_model import INPUT, BakedFilter, export_onnx, session
+from e2gan.export.onnx_model import INPUT, export_onnx, session
 from e2gan.models.flops import count_flops, count_params
-from e2gan.models.generator import Generator, GeneratorConfig
+from e2gan.models.generator import GeneratorConfig
 from e2gan.models.resnet_generator import ResnetGenerator
-from e2gan.text.encoder import TextEmbedding
 
 WIDTHS = [(8, 32), (12, 48), (16, 64), (24, 96)]  # (width, attention width); the ablation's width-* variants
 RESOLUTION = 256
 
 
 def networks(widths: list[tuple[int, int]]) -> dict[str, torch.nn.Module]:
-    """Each width as a baked filter (a random prompt: cost does not depend on it), then ResNet-9."""
+    """Each width as a baked filter, then ResNet-9."""
     torch.manual_seed(0)
-    out = {}
-    for width, attn in widths:
-        g = Generator(GeneratorConfig(width=width, attn_width=attn))
-        text = TextEmbedding(torch.randn(1, g.config.text_tokens, g.config.text_dim), torch.ones(1, g.config.text_tokens))
-        out[f"{width} / {attn}"] = BakedFilter(g, text).eval()
-    out["pix2pix ResNet-9"] = ImageOnly(ResnetGenerator()).eval()
-    return out
+    out = {f"{width} / {attn}": baked(GeneratorConfig(width=width, attn_width=attn)) for width, attn in widths}
+    return out | {"pix2pix ResNet-9": ImageOnly(ResnetGenerator()).eval()}
 
 
 def cost(net: torch.nn.Module, threads: int, repeats: int) -> dict:
-    inner = net.generator if isinstance(net, BakedFilter) else net.g
+    inner = network(net)
     with tempfile.TemporaryDirectory() as tmp:
         sess = session(export_onnx(net, Path(tmp) / "g.onnx", RESOLUTION), threads)
         x = torch.rand(1, 3, RESOLUTION, RESOLUTION).numpy()
