@@ -103,6 +103,9 @@ VARIANTS = {
     "standard-gan": Variant("… with an adversarial term after half the steps", preset="standard", settings={"gan_from": 0.5}),
     "standard-256": Variant("… the former Standard: pairs of 256 px crops, 720 steps, 2e-3, moving average 0.995", preset="standard",
                             settings={"crop": 256, "batch_size": 2, "steps": 720, "lr_scale": 0.5, "ema": 0.995}),
+    "quality": Variant("base + LoRA, Quality preset as shipped (batches of four 256 px crops, adversarial term after half, "
+                       "LoRA at 2e-3, moving average 0.998)", preset="quality"),
+    "standard-double": Variant("… Standard's recipe with twice its steps (3,000 on 12 pairs)", preset="standard", settings={"steps": 3000}),
 }
 
 
