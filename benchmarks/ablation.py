@@ -159,6 +159,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     names = args.variants.split(",")
+    if unknown := [n for n in names if n not in VARIANTS]:
+        parser.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
     concepts = args.concepts.split(",") if args.concepts else base_preset("shipped")["held_out"]
     if args.quick:
         concepts, args.steps, args.seeds = concepts[:1], 2, 1

@@ -3,7 +3,8 @@
 Steps scale with the number of training pairs (E2GAN's point: a small curated set needs few steps), within
 each preset's bounds. Learning rates are per training mode, because they start from different places:
 LoRA adapters start at zero on a trained base, full fine-tuning moves a trained base, scratch and pix2pix
-start from random weights. The values come from the learning-rate sweep in BENCHMARKS.md.
+start from random weights. The LoRA rate is a lead from single-seed runs (BENCHMARKS.md, ablation: Recipe); the `lr-half` and
+`lr-double` variants re-measure it.
 `e2gan.estimate` turns a preset and a pair count into time and memory on this machine.
 """
 

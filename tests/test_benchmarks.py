@@ -127,6 +127,16 @@ def test_standing_table_reads_every_saved_result():
         assert any("on a GPU" in r[0] for r in rows)
 
 
+def test_standing_says_when_stored_runs_used_an_earlier_preset():
+    from benchmarks.standing import earlier_preset
+    from e2gan.presets import get_preset
+    from e2gan.samples import SAMPLES
+
+    today = get_preset("standard").steps_for(len(SAMPLES))
+    assert earlier_preset({"winter": {"standard-lora": [{"steps": today}]}}) == ""
+    assert f"{today + 1} steps, today {today}" in earlier_preset({"winter": {"standard-lora": [{"steps": today + 1}]}})
+
+
 def test_curves_on_a_log_time_axis_keep_each_arms_colour_across_panels():
     from benchmarks.plot import line_chart, side_by_side
 

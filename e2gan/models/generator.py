@@ -25,8 +25,8 @@ blocks cannot know how bright or contrasty a scene is, and must redraw every pix
 Here the stem has no norm and its full-resolution features skip to `up2`, and the raw pixels enter the
 per-pixel `fuse` layer next to the decoded features, so levels and fine detail reach the output directly.
 Measured from scratch on the three held-out concepts (BENCHMARKS.md, ablation): this layout beats the same
-network blinded the way v1 was (normalised stem, no skip, no raw pixels) by 1.4 dB held-out PSNR, and beats a
-residual output (tanh(Δ + atanh(image))) by 1.6 dB: most edits replace the photo's colours rather than
+network blinded the way v1 was (normalised stem, no skip, no raw pixels) by 1.2 dB held-out PSNR, and beats a
+residual output (tanh(Δ + atanh(image))) by 1.8 dB: most edits replace the photo's colours rather than
 adjust them, so "change nothing" is a poor default.
 
 Other choices the paper leaves open (ours): instance norm in the trunk, zero padding (so LoRA merges
