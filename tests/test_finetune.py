@@ -157,13 +157,14 @@ def test_two_process_accelerate_train_base(tmp_path):
     assert [r["step"] for r in log] == [1, 2, 3, 4]
 
 
-def test_train_base_with_frame_coordinates_saves_them_in_its_config(tmp_path):
+def test_train_base_saves_the_generator_options_it_was_given(tmp_path):
     out = tmp_path / "base"
     cmd = [sys.executable, "-m", "e2gan.cli", "train-base", "--out", str(out), "--concepts", "old_photo", "--width", "4",
-           "--frame-coords", "--crop", "32", "--steps", "2", "--batch-size", "1"]  # fmt: skip
+           "--head-width", "8", "--frame-coords", "--crop", "32", "--steps", "2", "--batch-size", "1"]  # fmt: skip
     result = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert load_generator(out).config.frame_coords
+    config = load_generator(out).config
+    assert config.frame_coords and config.head_width == 8 and config.width == 4
 
 
 def test_a_run_whose_process_died_is_interrupted_even_when_its_pid_is_reused(taught, base_dir):

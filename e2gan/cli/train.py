@@ -22,6 +22,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     src.add_argument("--concepts", default="all", help="built-in offline concepts, comma-separated, or 'all' (default)")
     src.add_argument("--from-projects", default=None, help="comma-separated projects whose pairs are the concepts")
     p.add_argument("--width", type=int, default=None, help="generator width (default: the default config's)")
+    p.add_argument("--head-width", type=int, default=None, help="hidden channels of the per-pixel colour head (default: the default config's)")
     p.add_argument("--frame-coords", action="store_true", help="the colour head also sees each pixel's place in the frame (vignettes)")
     _train_args(p)
     p.set_defaults(run=cmd_train_base)
@@ -158,7 +159,8 @@ def cmd_train_base(args: argparse.Namespace, store: ProjectStore) -> int:
         if unknown:
             raise ValueError(f"unknown concepts {unknown}; see `e2gan teachers`")
         data = concept_pairs(concepts, pixel_scale, views, progress=tqdm_progress())
-    config = GeneratorConfig(pixel_scale=pixel_scale, frame_coords=args.frame_coords, **({"width": args.width} if args.width else {}))
+    sizes = {k: v for k, v in (("width", args.width), ("head_width", args.head_width)) if v}
+    config = GeneratorConfig(pixel_scale=pixel_scale, frame_coords=args.frame_coords, **sizes)
     result = train_base(data, out, settings, config, progress=tqdm_progress())
     print(f"{result.status}: {result.steps} steps in {result.wall_s:.0f} s → {out}")
     return 0
