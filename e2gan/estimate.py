@@ -32,7 +32,8 @@ class Estimate:
 
 
 def estimate(preset: Preset, n_pairs: int, device: str = "auto", mode: str = "lora") -> Estimate:
-    """Warm-up steps (no discriminator) and adversarial steps are timed separately: an adversarial step costs ~1.4x a regression one (BENCHMARKS.md, ablation_standard)."""
+    """Warm-up steps (no discriminator) and adversarial steps are timed separately: an adversarial step
+    costs ~1.4x a regression one (BENCHMARKS.md, ablation_standard)."""
     steps = preset.steps_for(n_pairs)
     warm = min(steps, int(preset.gan_from * steps))
     seconds, memory = 0.0, 0.0

@@ -4,8 +4,8 @@
 the teacher, `e2gan.losses`) over batches drawn deterministically by step (`e2gan.data`). The first
 `gan_from` fraction of the steps is a regression warm-up: no discriminator, so those steps cost about 0.7x
 an adversarial one (BENCHMARKS.md, ablation_standard), and the generator is already close when the
-adversarial term starts sharpening it. An exponential moving average of the trained weights (`ema`) is what the run keeps: it does not end on the noise of its last
-few updates. Only parameters with `requires_grad` train, so the same loop serves:
+adversarial term starts sharpening it. An exponential moving average of the trained weights (`ema`) is
+what the run keeps: it does not end on the noise of its last few updates. Only parameters with `requires_grad` train, so the same loop serves:
 
     train_base   E2GAN from scratch on many concepts, text-conditioned (the shipped base)
     finetune     base + LoRA on the crucial layers (E2GAN), or base + full fine-tuning (baseline)
