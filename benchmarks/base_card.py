@@ -23,7 +23,7 @@ from PIL import Image
 from benchmarks.quality import judging_crops, reference_rows, runner_for, score, teacher_edits, training_pairs
 from benchmarks.report import machine, table
 from e2gan import samples
-from e2gan.base_model import base_preset
+from e2gan.base_model import base_preset, trained_concepts
 from e2gan.filters import shipped_base
 from e2gan.models.weights import load_generator
 from e2gan.teachers.offline import EDITS
@@ -133,7 +133,7 @@ def main() -> None:
     generator = load_generator(args.base).eval()
     training = json.loads((args.base / "training.json").read_text())
     held_out = preset["held_out"]
-    trained = [k for k in EDITS if k not in held_out]
+    trained = trained_concepts(training)
     scale = 64 if args.quick else preset["pixel_scale"]
     crops = judging_crops(scale)
     if args.quick:

@@ -34,15 +34,22 @@ BASE_PRESETS = asset("presets", "base.json")
 
 
 def base_preset(name: str) -> dict:
-    """A base-training recipe from assets/presets/base.json (concepts = all offline edits − held_out)."""
+    """A base-training recipe from assets/presets/base.json (concepts: its list, or every offline edit not held out)."""
     import json
 
     presets = json.loads(BASE_PRESETS.read_text())
     if name not in presets:
         raise ValueError(f"unknown base preset {name!r}; choose from {', '.join(presets)}")
     preset = dict(presets[name])
-    preset["concepts"] = [k for k in EDITS if k not in preset["held_out"]]
+    preset.setdefault("concepts", [k for k in EDITS if k not in preset["held_out"]])
     return preset
+
+
+def trained_concepts(training: dict) -> list[str]:
+    """The built-in concepts a base saw, read from its training.json's prompts (bases trained before new
+    edits were added keep their own list)."""
+    prompts = set(training.get("prompts", []))
+    return [k for k in EDITS if EDITS[k].prompt in prompts]
 
 
 def phrasings(key: str) -> list[str]:

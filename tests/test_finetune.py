@@ -167,6 +167,16 @@ def test_train_base_saves_the_generator_options_it_was_given(tmp_path):
     assert config.frame_coords and config.head_width == 8 and config.width == 4
 
 
+def test_the_shipped_base_preset_lists_exactly_the_concepts_the_shipped_base_saw():
+    """Built-in edits added after the base was trained must not change what its own recipe re-trains or its card."""
+    from e2gan.base_model import base_preset, trained_concepts
+
+    preset = base_preset("shipped")
+    training = json.loads((filters.shipped_base() / "training.json").read_text())
+    assert trained_concepts(training) == preset["concepts"]
+    assert not set(preset["concepts"]) & set(preset["held_out"])
+
+
 def test_a_run_whose_process_died_is_interrupted_even_when_its_pid_is_reused(taught, base_dir):
     from e2gan import atomic
     from e2gan.processes import started as _process_started

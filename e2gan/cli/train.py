@@ -19,7 +19,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=None, help="folder for the base model, with training/ inside it (default for --preset shipped: assets/base)")
     p.add_argument("--preset", default=None, help="a recipe from assets/presets/base.json: shipped (the studio's base) or tiny")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--concepts", default="all", help="built-in offline concepts, comma-separated, or 'all' (default)")
+    src.add_argument("--concepts", default=None, help="built-in offline concepts, comma-separated, or 'all' (every one a --preset does not hold out); default: the preset's list, or all")
     src.add_argument("--from-projects", default=None, help="comma-separated projects whose pairs are the concepts")
     p.add_argument("--width", type=int, default=None, help="generator width (default: the default config's)")
     p.add_argument("--head-width", type=int, default=None, help="hidden channels of the per-pixel colour head (default: the default config's)")
@@ -149,12 +149,13 @@ def cmd_train_base(args: argparse.Namespace, store: ProjectStore) -> int:
     out = args.out or (shipped_base() if args.preset == "shipped" else None)
     if out is None:
         raise ValueError("give --out FOLDER for the base model")
-    if preset and args.concepts == "all":
-        args.concepts = ",".join(preset["concepts"])
+    if args.concepts is None:
+        args.concepts = ",".join(preset["concepts"]) if preset else "all"
     if args.from_projects:
         data = project_pairs([store.open(n.strip()) for n in args.from_projects.split(",")])
     else:
-        concepts = list(EDITS) if args.concepts == "all" else [c.strip() for c in args.concepts.split(",")]
+        every = [k for k in EDITS if k not in preset.get("held_out", [])]
+        concepts = every if args.concepts == "all" else [c.strip() for c in args.concepts.split(",")]
         unknown = [c for c in concepts if c not in EDITS]
         if unknown:
             raise ValueError(f"unknown concepts {unknown}; see `e2gan teachers`")

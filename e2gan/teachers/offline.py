@@ -42,6 +42,13 @@ EDITS: dict[str, OfflineEdit] = {
         OfflineEdit("pixel_art", "Pixel art", "make it 8-bit pixel art", ("pixel", "8-bit", "8bit", "retro game"), E.pixel_art),
         OfflineEdit("bronze_relief", "Bronze relief", "turn it into an embossed bronze relief", ("bronze", "emboss", "relief", "metal", "sculpture"), E.bronze_relief),
         OfflineEdit("stained_glass", "Stained glass", "make it a stained glass window", ("stained", "glass", "mosaic", "cathedral"), E.stained_glass),
+        OfflineEdit("zombie", "Zombie", "turn him into a zombie", ("zombie", "undead", "ghoul", "walking dead"), E.zombie),
+        OfflineEdit("golden_hour", "Golden hour", "make it golden hour sunlight", ("golden hour", "sunset", "sunrise", "golden light"), E.golden_hour),
+        OfflineEdit("blueprint", "Blueprint", "make it a blueprint", ("blueprint", "schematic", "technical drawing", "cyanotype"), E.blueprint),
+        OfflineEdit("charcoal", "Charcoal", "make it a charcoal drawing", ("charcoal", "smudge", "conte"), E.charcoal),
+        OfflineEdit("risograph", "Risograph", "make it a two-colour risograph print", ("risograph", "riso", "duotone", "screen print", "screenprint"), E.risograph),
+        OfflineEdit("glitch", "Glitch", "make it a glitchy broken video", ("glitch", "glitchy", "vhs", "datamosh", "scanlines"), E.glitch),
+        OfflineEdit("underwater", "Underwater", "make it look underwater", ("underwater", "under water", "under the sea", "ocean floor", "aquarium"), E.underwater),
     )
 }  # fmt: skip
 

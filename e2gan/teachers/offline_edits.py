@@ -269,3 +269,116 @@ def stained_glass(img: Array, rng: np.random.Generator, strength: float = 1.0) -
     vivid = np.clip(lum + 1.6 * (flat - lum), 0, 1) * 1.1
     lead = cv2.dilate(find_boundaries(segments).astype(np.uint8), np.ones((2, 2), np.uint8)).astype(bool)
     return _u8(np.where(lead[..., None], 0.05, vivid))
+
+
+def _noise(shape: tuple[int, int], rng: np.random.Generator, sigma: float) -> Array:
+    """Smooth random field with unit spread: blotches of about `sigma` px."""
+    n = cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), sigma)
+    return n / (n.std() + 1e-6)
+
+
+def zombie(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Undead skin: sickly grey-green, sunken dark hollows, mottled bruises and faint veins."""
+    x = _f(img)
+    lum = _grey(x)
+    pale = 0.7 * lum[..., None] + 0.3 * x
+    sick = pale * np.array([0.8, 0.95, 0.72], np.float32) + np.array([0.03, 0.07, 0.03], np.float32)
+    hollows = np.clip(cv2.GaussianBlur(lum, (0, 0), 4.0) - lum, 0, 1)  # eyes, mouth, creases go darker
+    sick *= np.clip(1.0 - 6.0 * strength * hollows, 0.05, 1)[..., None]
+    h, w = lum.shape
+    bruise = np.clip(_noise((h, w), rng, 10.0) - 0.6, 0, 1.5)[..., None]
+    sick = sick * (1 - 0.35 * bruise) + 0.35 * bruise * np.array([0.3, 0.12, 0.28], np.float32) * sick
+    veins = np.exp(-((_noise((h, w), rng, 3.0) / 0.08) ** 2))[..., None] * np.clip(lum - 0.35, 0, 1)[..., None]
+    sick = sick * (1 - 0.5 * veins) + 0.5 * veins * np.array([0.25, 0.2, 0.35], np.float32)
+    return _u8(np.clip(sick, 0, 1) ** 1.15 * _vignette(h, w, 0.5))
+
+
+def golden_hour(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Low warm sunlight: golden highlights, amber shadows, a glow from the upper left and soft bloom."""
+    x = _f(img)
+    h, w = x.shape[:2]
+    curve = x * x * (3 - 2 * x)  # gentle S-curve: richer contrast
+    warm = curve * np.array([1.12, 0.93, 0.66], np.float32) + np.array([0.07, 0.03, 0.0], np.float32)
+    y, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    sun = np.exp(-((xx / w) ** 2 + (y / h) ** 2) / (0.45 * strength))[..., None]  # light from the top-left corner
+    lum = _grey(x)
+    bloom = cv2.GaussianBlur(np.clip(lum - 0.6, 0, 1), (0, 0), 6.0)[..., None]
+    glow = np.array([1.0, 0.68, 0.28], np.float32)
+    return _u8(warm * (0.8 + 0.35 * sun) + (0.25 * sun + 1.4 * bloom) * glow)
+
+
+def blueprint(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """An architect's blueprint: thin white lines on Prussian blue paper with a drafting grid."""
+    x = _f(img)
+    h, w = x.shape[:2]
+    lines = np.clip((_edges(x, 1.0) - 0.15) * 2.5 * strength, 0, 1)
+    y, xx = np.mgrid[0:h, 0:w]
+    grid = (((y % 16) == 0) | ((xx % 16) == 0)).astype(np.float32) * 0.18
+    shade = 0.12 * cv2.GaussianBlur(_grey(x), (0, 0), 2.0)
+    paper = np.array([0.06, 0.22, 0.48], np.float32) * _paper((h, w), rng, 0.03)[..., None]
+    ink = np.clip(np.maximum(lines, grid) + shade, 0, 1)[..., None]
+    return _u8(paper * (1 - ink) + ink * np.array([0.92, 0.96, 1.0], np.float32))
+
+
+def charcoal(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Charcoal on toned paper: smudged soft shading, bold contours, the paper's tooth showing through."""
+    x = _f(img)
+    g = cv2.GaussianBlur(_grey(x), (0, 0), 2.0)
+    shade = np.clip(1.1 - 1.3 * g, 0, 1) ** 1.6  # only the real darks go dark
+    contours = np.clip(cv2.GaussianBlur(_edges(x, 1.5), (0, 0), 1.2) * 1.8 * strength, 0, 1)
+    tooth = np.clip(_paper(g.shape, rng, 0.12), 0.6, 1.4)
+    dark = np.clip(shade * tooth + contours, 0, 1)  # charcoal sits on the paper's ridges first
+    paper = np.array([0.88, 0.85, 0.79], np.float32)
+    return _u8(paper * (1 - 0.9 * dark[..., None]))
+
+
+_BAYER = np.array([[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]], np.float32) / 16 + 1 / 32
+
+
+def _screen(ink: Array, turn: bool) -> Array:
+    """Ordered dither on the frame's 4 px grid (turned for the second ink): a print screen, not noise."""
+    h, w = ink.shape
+    cell = _BAYER.T if turn else _BAYER
+    return (ink > np.tile(cell, (h // 4 + 1, w // 4 + 1))[:h, :w]).astype(np.float32)
+
+
+def risograph(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """A two-ink risograph print: blue and fluorescent pink layers, screened and slightly misregistered."""
+    x = _f(cv2.GaussianBlur(img, (0, 0), 0.8))
+    lum = _grey(x)
+    blue_ink = np.clip((0.95 - lum) * 1.25, 0, 1)  # shadows and mid-tones
+    pink_ink = np.clip((x[..., 0] - 0.5 * (x[..., 1] + x[..., 2])) * 1.8 + 0.25 * (1 - lum), 0, 1)  # warm areas
+    shift = int(round(2 * strength))
+    pink_ink = np.roll(pink_ink, (shift, -shift), axis=(0, 1))  # the second drum's misregistration
+    blue, pink = _screen(blue_ink, False), _screen(pink_ink, True)
+    paper = np.array([0.97, 0.95, 0.9], np.float32)
+    out = paper * (1 - blue[..., None] * np.array([0.88, 0.62, 0.2], np.float32))
+    return _u8(out * (1 - pink[..., None] * np.array([0.02, 0.7, 0.3], np.float32)))
+
+
+def glitch(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """A broken video signal: split colour channels, a few torn horizontal bands, scanlines."""
+    x = _f(img)
+    h, w = x.shape[:2]
+    s = max(1, int(round(4 * strength)))
+    out = np.stack([np.roll(x[..., 0], s, 1), x[..., 1], np.roll(x[..., 2], -s, 1)], -1)
+    for _ in range(int(rng.integers(2, 5))):
+        top, rows = int(rng.integers(0, h)), int(rng.integers(2, max(3, h // 16)))
+        out[top : top + rows] = np.roll(out[top : top + rows], int(rng.integers(-w // 8, w // 8 + 1)), 1)
+    levels = np.round(out * 6) / 6  # a coarse digital palette
+    out = 0.6 * out + 0.4 * levels
+    scan = np.where((np.arange(h) % 3) == 0, 0.7, 1.0).astype(np.float32)[:, None, None]
+    return _u8(np.clip(out * 1.1 - 0.03, 0, 1) * scan)
+
+
+def underwater(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
+    """Under the sea: red light absorbed, blue-green haze deepening downwards, rippling caustics."""
+    x = _f(img)
+    h, w = x.shape[:2]
+    depth = np.linspace(0.3, 1.0, h, dtype=np.float32)[:, None, None] * strength
+    absorbed = x * np.exp(-depth * np.array([2.2, 0.6, 0.3], np.float32))
+    haze = np.array([0.05, 0.35, 0.45], np.float32)
+    out = absorbed * (1 - 0.45 * depth) + haze * 0.45 * depth
+    ripple = _noise((h, w), rng, 6.0)
+    caustics = np.exp(-((ripple / 0.25) ** 2)) * np.linspace(1.0, 0.2, h, dtype=np.float32)[:, None]
+    return _u8(out + 0.22 * caustics[..., None] * np.array([0.7, 1.0, 0.95], np.float32))
