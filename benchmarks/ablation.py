@@ -94,6 +94,8 @@ VARIANTS = {
     "no-ema": Variant("… keeping the last weights (no moving average)", settings={"ema": 0.0}),
     "lr-half": Variant("… half the learning rate", settings={"lr_scale": 0.5}),
     "lr-double": Variant("… twice the learning rate", settings={"lr_scale": 2.0}),
+    "lr-double-ranks-32": Variant("… twice the learning rate and LoRA rank 32 on every group (the two best single changes together)",
+                                  settings={"lr_scale": 2.0}, lora={"ranks": {"down": 32, "ds_us": 32, "transformer": 32, "up": 32}}),
     "decay-all": Variant("… learning rate decaying linearly from the first step (instead of after half)", settings={"decay_from": 0.0}),
     "beta-0.5": Variant("… Adam β1 0.5, pix2pix's (the recipe before β1 0.9 was adopted)", settings={"beta1": 0.5}),
     "gan": Variant("… adversarial term after a 50% regression warm-up", settings={"gan_from": 0.5}),

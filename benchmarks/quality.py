@@ -72,7 +72,7 @@ ARMS = {
     "quick-scratch": Arm("scratch", "quick", "E2GAN from scratch, Quick preset", None),
     # pix2pix keeps the recipe it was measured with (its crops, steps and adversarial phase), whatever Standard becomes
     "pix2pix": Arm("pix2pix", "standard", "pix2pix ResNet-9 from scratch (its own recipe: 256 px crops, 720 steps)", None,
-                   (("crop", 256), ("batch_size", 2), ("steps", 720), ("lr", 2e-4), ("gan_from", 0.5), ("ema", 0.995), ("beta1", 0.5))),
+                   (("crop", 256), ("batch_size", 2), ("steps", 720), ("lr", 2e-4), ("gan_from", 0.5), ("ema", 0.995), ("beta1", 0.5), ("precision", "auto"))),
 }
 TITLES = {
     "nothing": "do nothing (the photo)",

@@ -40,7 +40,7 @@ LAYER_GROUPS: dict[str, tuple[str, ...]] = {
     "up": ("up1.conv", "up2.conv", "fuse", "head"),
 }  # fmt: skip
 CRUCIAL_LAYERS: tuple[str, ...] = tuple(name for names in LAYER_GROUPS.values() for name in names)
-DEFAULT_RANKS = {"down": 16, "ds_us": 16, "transformer": 16, "up": 16}  # a lead from single-seed runs; `--name ablation_ranks` re-measures it (BENCHMARKS.md)
+DEFAULT_RANKS = {"down": 16, "ds_us": 16, "transformer": 16, "up": 16}  # ablation: Recipe (BENCHMARKS.md), 3 seeds
 ADAPTER_INFO = "e2gan_adapter.json"
 
 

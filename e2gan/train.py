@@ -67,7 +67,7 @@ class TrainSettings:
     checkpoint_every: int = 200  # steps between checkpoints (and one at the end and on cancel)
     sample_every: int = 100  # steps between sample grids
     probe_count: int = 4  # pairs shown in sample grids
-    precision: str = "auto"  # auto (bf16 on a GPU that has it, else fp32) | fp32 | bf16 | fp16
+    precision: str = "auto"  # auto (bf16 on a GPU that has it, else fp32) | fastest (also bf16 on a CPU with it) | fp32 | bf16 | fp16
     device: str = "auto"  # auto | cpu | cuda | cuda:N
 
     @classmethod
@@ -326,13 +326,17 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 def resolve_precision(name: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype, or None for plain fp32."""
-    if name == "fp32" or (name == "auto" and device.type != "cuda"):
+    if name == "fastest" and device.type == "cpu":
+        from e2gan.hardware import cpu_has_bf16
+
+        return torch.bfloat16 if cpu_has_bf16() else None
+    if name == "fp32" or (name in ("auto", "fastest") and device.type != "cuda"):
         return None
-    if name == "auto":
+    if name in ("auto", "fastest"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if name in ("bf16", "fp16"):
         return torch.bfloat16 if name == "bf16" else torch.float16
-    raise ValueError(f"precision must be auto, fp32, bf16 or fp16, not {name!r}")
+    raise ValueError(f"precision must be auto, fastest, fp32, bf16 or fp16, not {name!r}")
 
 
 def training_flops_per_step(trainer: Trainer, step: int = 0) -> int:

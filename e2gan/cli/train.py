@@ -98,7 +98,7 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, default=None)
     g.add_argument("--checkpoint-every", type=int, default=None)
     g.add_argument("--sample-every", type=int, default=None)
-    g.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=None)
+    g.add_argument("--precision", choices=("auto", "fastest", "fp32", "bf16", "fp16"), default=None)
     g.add_argument("--device", default=None, help="auto, cpu, cuda or cuda:N")
 
 
