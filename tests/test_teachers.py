@@ -53,6 +53,14 @@ def test_prompt_matching_by_keyword_and_meaning():
     assert how in ("meaning", "keyword “graphite”") and key == "pencil_sketch"
 
 
+def test_every_offline_teachers_own_prompt_picks_it_by_keyword():
+    """A generic word in another edit's list ("painting" for oil) must not steal a prompt that names its edit."""
+    for key, edit in EDITS.items():
+        assert match_prompt(edit.prompt, use_embeddings=False)[0] == key, edit.prompt
+    assert match_prompt("a charcoal drawing", use_embeddings=False)[0] == "charcoal"
+    assert match_prompt("make it a painting", use_embeddings=False)[0] == "oil_paint"
+
+
 def test_unknown_offline_teacher_lists_the_choices():
     with pytest.raises(ValueError, match="available: pencil_sketch"):
         make_teacher(TeacherSpec("offline", "van_gogh"))

@@ -20,28 +20,29 @@ class OfflineEdit:
     key: str
     title: str
     prompt: str  # the instruction it implements, as a user would type it
-    keywords: tuple[str, ...]
+    keywords: tuple[str, ...]  # words that name this edit
     fn: EditFn
+    hints: tuple[str, ...] = ()  # generic words ("painting", "dark") that pick it only when no keyword names an edit
 
 
 EDITS: dict[str, OfflineEdit] = {
     e.key: e
     for e in (
-        OfflineEdit("pencil_sketch", "Pencil sketch", "make it a pencil sketch", ("pencil", "sketch", "drawing", "graphite"), E.pencil_sketch),
+        OfflineEdit("pencil_sketch", "Pencil sketch", "make it a pencil sketch", ("pencil", "sketch", "graphite"), E.pencil_sketch, ("drawing",)),
         OfflineEdit("watercolour", "Watercolour", "make it a watercolour painting", ("watercolour", "watercolor", "aquarelle"), E.watercolour),
         OfflineEdit("cartoon", "Cartoon", "turn it into a cartoon", ("cartoon", "comic", "animated", "anime"), E.cartoon),
-        OfflineEdit("oil_paint", "Oil painting", "make it an oil painting", ("oil", "impasto", "painting", "brush"), E.oil_paint),
-        OfflineEdit("old_photo", "Old photo", "make it look like an old photograph", ("old", "vintage", "sepia", "antique", "retro"), E.old_photo),
-        OfflineEdit("night", "Night", "make it night time", ("night", "nighttime", "dark", "evening", "moonlight"), E.night),
+        OfflineEdit("oil_paint", "Oil painting", "make it an oil painting", ("oil", "impasto"), E.oil_paint, ("painting", "brush")),
+        OfflineEdit("old_photo", "Old photo", "make it look like an old photograph", ("vintage", "sepia", "antique"), E.old_photo, ("old", "retro")),
+        OfflineEdit("night", "Night", "make it night time", ("night", "nighttime", "moonlight"), E.night, ("dark", "evening")),
         OfflineEdit("winter", "Winter", "make it winter with snow", ("winter", "snow", "snowy", "frozen", "frost"), E.winter),
         OfflineEdit("pop_art", "Pop art", "make it pop art", ("pop", "warhol", "halftone"), E.pop_art),
-        OfflineEdit("neon", "Neon edges", "make it glowing neon lines", ("neon", "glow", "glowing", "cyberpunk", "tron"), E.neon),
+        OfflineEdit("neon", "Neon edges", "make it glowing neon lines", ("neon", "cyberpunk", "tron"), E.neon, ("glow", "glowing")),
         OfflineEdit("ink", "Ink wash", "make it a chinese ink wash painting", ("ink", "sumi", "calligraphy"), E.ink),
         OfflineEdit("thermal", "Thermal camera", "make it look like a thermal camera image", ("thermal", "infrared", "heat", "predator"), E.thermal),
         OfflineEdit("low_poly", "Low poly", "make it low poly art", ("low poly", "lowpoly", "polygon", "triangles", "geometric"), E.low_poly),
         OfflineEdit("pixel_art", "Pixel art", "make it 8-bit pixel art", ("pixel", "8-bit", "8bit", "retro game"), E.pixel_art),
-        OfflineEdit("bronze_relief", "Bronze relief", "turn it into an embossed bronze relief", ("bronze", "emboss", "relief", "metal", "sculpture"), E.bronze_relief),
-        OfflineEdit("stained_glass", "Stained glass", "make it a stained glass window", ("stained", "glass", "mosaic", "cathedral"), E.stained_glass),
+        OfflineEdit("bronze_relief", "Bronze relief", "turn it into an embossed bronze relief", ("bronze", "emboss", "relief"), E.bronze_relief, ("metal", "sculpture")),
+        OfflineEdit("stained_glass", "Stained glass", "make it a stained glass window", ("stained", "mosaic", "cathedral"), E.stained_glass, ("glass",)),
         OfflineEdit("zombie", "Zombie", "turn him into a zombie", ("zombie", "undead", "ghoul", "walking dead"), E.zombie),
         OfflineEdit("golden_hour", "Golden hour", "make it golden hour sunlight", ("golden hour", "sunset", "sunrise", "golden light"), E.golden_hour),
         OfflineEdit("blueprint", "Blueprint", "make it a blueprint", ("blueprint", "schematic", "technical drawing", "cyanotype"), E.blueprint),
@@ -82,10 +83,11 @@ def offline_spec(key: str, strength: float = 1.0) -> TeacherSpec:
 def match_prompt(prompt: str, use_embeddings: bool = True) -> tuple[str, float, str]:
     """The offline edit that best fits `prompt`: (key, score 0–1, how it matched)."""
     text = prompt.lower()
-    for edit in EDITS.values():
-        for word in edit.keywords:
-            if re.search(rf"\b{re.escape(word)}\b", text):
-                return edit.key, 1.0, f"keyword “{word}”"
+    for words in ("keywords", "hints"):  # a word that names an edit beats a generic one ("ink wash painting")
+        for edit in EDITS.values():
+            for word in getattr(edit, words):
+                if re.search(rf"\b{re.escape(word)}\b", text):
+                    return edit.key, 1.0, f"keyword “{word}”"
     if not use_embeddings or not text.strip():
         return "watercolour", 0.0, "default"
     from e2gan.text import load_text_encoder
