@@ -39,17 +39,22 @@ def estimate(preset: Preset, n_pairs: int, device: str = "auto", mode: str = "lo
     seconds, memory = 0.0, 0.0
     for count, adversarial in ((warm, False), (steps - warm, True)):
         if count:
-            per_step, mem = step_cost(preset.crop, preset.batch_size, device, mode=mode, adversarial=adversarial)
+            per_step, mem = step_cost(
+                preset.crop, preset.batch_size, device, mode=mode, adversarial=adversarial,
+                precision=preset.precision, ema=preset.ema,
+            )  # fmt: skip
             seconds, memory = seconds + count * per_step, max(memory, mem)
     return Estimate(steps, seconds, memory, seconds / steps)
 
 
 @functools.lru_cache(maxsize=16)
 def step_cost(
-    crop: int, batch_size: int = 1, device: str = "auto", steps: int = 5, mode: str = "lora", adversarial: bool = True
+    crop: int, batch_size: int = 1, device: str = "auto", steps: int = 5, mode: str = "lora", adversarial: bool = True,
+    precision: str = "auto", ema: float = 0.99,
 ) -> tuple[float, float]:
-    """(seconds per training step, peak extra memory in MB) for `mode` on the default generator: the median
-    of `steps` timed steps after two untimed ones (the first steps pay for allocation and kernel setup)."""
+    """(seconds per training step, peak extra memory in MB) for `mode` on the default generator, at the run's
+    precision (bf16 autocast changes a CPU step's cost by tens of percent): the median of `steps` timed steps
+    after two untimed ones (the first steps pay for allocation and kernel setup)."""
     import numpy as np
     import psutil
     import torch
@@ -66,6 +71,7 @@ def step_cost(
     text = lambda p: TextEmbedding(torch.zeros(len(p), tokens, dim), torch.ones(len(p), tokens))  # noqa: E731
     settings = TrainSettings(
         steps=steps + 2, crop=crop, batch_size=batch_size, gan_from=0.0 if adversarial else 1.0, edge_weight=1.0,
+        precision=precision, ema=ema,
         checkpoint_every=10**9, sample_every=10**9, device=str(dev),
     )  # fmt: skip
     rss = psutil.Process().memory_info().rss

@@ -19,7 +19,8 @@ def test_estimate_is_steps_times_the_measured_step():
     e = estimate(preset, 10, "cpu", mode="lora")
     assert e.steps == preset.steps_for(10)
     warm = int(preset.gan_from * e.steps)
-    regression = step_cost(preset.crop, preset.batch_size, "cpu", mode="lora", adversarial=False)[0]
-    adversarial = step_cost(preset.crop, preset.batch_size, "cpu", mode="lora", adversarial=True)[0]
+    recipe = dict(precision=preset.precision, ema=preset.ema)  # timed as the run will train
+    regression = step_cost(preset.crop, preset.batch_size, "cpu", mode="lora", adversarial=False, **recipe)[0]
+    adversarial = step_cost(preset.crop, preset.batch_size, "cpu", mode="lora", adversarial=True, **recipe)[0]
     assert e.seconds == pytest.approx(warm * regression + (e.steps - warm) * adversarial)
     assert "steps" in e.describe() and "MB" in e.describe()
