@@ -49,8 +49,8 @@ def estimate(preset: Preset, n_pairs: int, device: str = "auto", mode: str = "lo
 
 @functools.lru_cache(maxsize=16)
 def step_cost(
-    crop: int, batch_size: int = 1, device: str = "auto", steps: int = 5, mode: str = "lora", adversarial: bool = True,
-    precision: str = "auto", ema: float = 0.99,
+    crop: int, batch_size: int = 1, device: str = "auto", steps: int = 5, mode: str = "lora",
+    adversarial: bool = True, precision: str = "auto", ema: float = 0.99,
 ) -> tuple[float, float]:
     """(seconds per training step, peak extra memory in MB) for `mode` on the default generator, at the run's
     precision (bf16 autocast changes a CPU step's cost by tens of percent): the median of `steps` timed steps
