@@ -1,9 +1,10 @@
 """How long and how much memory a training run will take on this machine, before it runs.
 
 The cost of a step is measured, not guessed: a few real training steps of the chosen method (LoRA, full
-fine-tune, E2GAN from scratch or pix2pix) on the preset's crops and batch, once per process and setting, for
-regression warm-up steps and adversarial steps apart. Time = Σ steps × seconds per step; memory is the peak
-the measured steps needed (GPU allocator peak, or growth of this process's resident memory on a CPU).
+fine-tune, E2GAN from scratch or pix2pix) with the run's own settings (`Preset.train_settings`: crops, batch,
+precision, moving average), once per process and recipe, for regression warm-up steps and adversarial steps
+apart. Time = Σ steps × seconds per step; memory is the peak the measured steps needed (GPU allocator peak,
+or growth of this process's resident memory on a CPU).
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ import functools
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from e2gan.presets import Preset
+
+if TYPE_CHECKING:
+    from e2gan.train import TrainSettings
 
 
 @dataclass(frozen=True)
@@ -34,27 +39,36 @@ class Estimate:
 def estimate(preset: Preset, n_pairs: int, device: str = "auto", mode: str = "lora") -> Estimate:
     """Warm-up steps (no discriminator) and adversarial steps are timed separately: an adversarial step
     costs ~1.4x a regression one (BENCHMARKS.md, ablation_standard)."""
-    steps = preset.steps_for(n_pairs)
-    warm = min(steps, int(preset.gan_from * steps))
+    run = preset.train_settings(n_pairs, mode, device=device)
+    warm = min(run.steps, int(run.gan_from * run.steps))
     seconds, memory = 0.0, 0.0
-    for count, adversarial in ((warm, False), (steps - warm, True)):
+    for count, adversarial in ((warm, False), (run.steps - warm, True)):
         if count:
-            per_step, mem = step_cost(
-                preset.crop, preset.batch_size, device, mode=mode, adversarial=adversarial,
-                precision=preset.precision, ema=preset.ema,
-            )  # fmt: skip
+            per_step, mem = step_cost(run, mode, adversarial)
             seconds, memory = seconds + count * per_step, max(memory, mem)
-    return Estimate(steps, seconds, memory, seconds / steps)
+    return Estimate(run.steps, seconds, memory, seconds / run.steps)
+
+
+def step_cost(
+    run: "TrainSettings", mode: str = "lora", adversarial: bool = True, steps: int = 5
+) -> tuple[float, float]:
+    """(seconds per training step, peak extra memory in MB) of `run`'s recipe for `mode` on the default
+    generator: its crops, batch, precision (bf16 autocast changes a CPU step's cost by tens of percent) and
+    moving average, measured once per process and recipe."""
+    timed = step_settings(run, adversarial, steps)
+    return _timed_steps(mode, steps, tuple(sorted(asdict(timed).items())))
+
+
+def step_settings(run: "TrainSettings", adversarial: bool, steps: int = 5) -> "TrainSettings":
+    """`run` cut to two untimed and `steps` timed steps of one kind, without checkpoints or samples."""
+    return replace(run, steps=steps + 2, gan_from=0.0 if adversarial else 1.0, checkpoint_every=10**9,
+                   sample_every=10**9)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=16)
-def step_cost(
-    crop: int, batch_size: int = 1, device: str = "auto", steps: int = 5, mode: str = "lora",
-    adversarial: bool = True, precision: str = "auto", ema: float = 0.99,
-) -> tuple[float, float]:
-    """(seconds per training step, peak extra memory in MB) for `mode` on the default generator, at the run's
-    precision (bf16 autocast changes a CPU step's cost by tens of percent): the median of `steps` timed steps
-    after two untimed ones (the first steps pay for allocation and kernel setup)."""
+def _timed_steps(mode: str, steps: int, settings_items: tuple) -> tuple[float, float]:
+    """The median of `steps` timed steps after two untimed ones (the first steps pay for allocation and
+    kernel setup); settings as hashable items, so the cache keys on the whole recipe."""
     import numpy as np
     import psutil
     import torch
@@ -63,17 +77,15 @@ def step_cost(
     from e2gan.text.encoder import TextEmbedding
     from e2gan.train import Trainer, TrainSettings, resolve_device
 
-    dev = resolve_device(device)
+    settings = TrainSettings(**dict(settings_items))
+    dev = resolve_device(settings.device)
+    settings = replace(settings, device=str(dev))
+    crop = settings.crop
     rng = np.random.default_rng(0)
     imgs = [rng.integers(0, 255, (crop, crop, 3), dtype=np.uint8) for _ in range(2)]
     data = PairData.from_arrays(imgs, imgs[::-1], ["x", "y"])
     g, (tokens, dim) = _model(mode)
     text = lambda p: TextEmbedding(torch.zeros(len(p), tokens, dim), torch.ones(len(p), tokens))  # noqa: E731
-    settings = TrainSettings(
-        steps=steps + 2, crop=crop, batch_size=batch_size, gan_from=0.0 if adversarial else 1.0, edge_weight=1.0,
-        precision=precision, ema=ema,
-        checkpoint_every=10**9, sample_every=10**9, device=str(dev),
-    )  # fmt: skip
     rss = psutil.Process().memory_info().rss
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(g, data, text, settings, Path(tmp))
