@@ -90,15 +90,16 @@ def training_pairs(concept: str, pixel_scale: int = PIXEL_SCALE) -> PairData:
     return PairData.from_arrays([np.asarray(p) for p in photos], edited, [EDITS[concept].prompt] * len(photos))
 
 
-def judging_crops(pixel_scale: int = PIXEL_SCALE) -> list[np.ndarray]:
-    """Two crops per judging photo (top-left and bottom-right of the photo at 1.25x the pixel scale)."""
-    crops = []
+def judging_crops(pixel_scale: int = PIXEL_SCALE, inset: int = 0) -> list[np.ndarray]:
+    """Two crops per judging photo (top-left and bottom-right of the photo at 1.25x the pixel scale), each
+    `inset` px further into the photo (the same scenes moved diagonally in the frame, for `layout_agreement`)."""
+    crops, i = [], inset
     for _, load in samples.iter_judging():
         img = images.decode_image(load())[0]
         scale = int(pixel_scale * 1.25) / min(img.size)
         big = np.asarray(img.resize((round(img.width * scale), round(img.height * scale)), Image.Resampling.LANCZOS))
         h, w = big.shape[:2]
-        crops += [big[:pixel_scale, :pixel_scale], big[h - pixel_scale :, w - pixel_scale :]]
+        crops += [big[i : i + pixel_scale, i : i + pixel_scale], big[h - pixel_scale - i : h - i, w - pixel_scale - i : w - i]]
     return [np.ascontiguousarray(c) for c in crops]
 
 
@@ -108,6 +109,18 @@ def teacher_edits(concept: str, photos: list, seed: int) -> list[np.ndarray]:
     prompt = EDITS[concept].prompt
     photos = [p if isinstance(p, Image.Image) else Image.fromarray(p) for p in photos]
     return [np.asarray(teacher.edit([p], prompt, [pair_seed(seed, f"{concept}:{i}")])[0]) for i, p in enumerate(photos)]
+
+
+def layout_agreement(concept: str, targets: list[np.ndarray], pixel_scale: int = PIXEL_SCALE, shift: int = 8) -> dict[str, float]:
+    """The teacher against itself with the photo moved `shift` px in the frame (one cell of the generator's
+    grid, which a filter can see), compared where the two views overlap: where it is low, the edit's layout
+    hangs on the frame rather than the photo (stained glass's panes come from a segmentation seeded on a
+    frame-wide grid), and a filter, which only sees the photo, cannot place it."""
+    moved = teacher_edits(concept, judging_crops(pixel_scale, shift)[: len(targets)], seed=0)
+    s = shift  # crop 2k is top-left (moved content sits s px up-left), crop 2k+1 bottom-right (s px down-right)
+    a = [m[: -s, : -s] if k % 2 == 0 else m[s:, s:] for k, m in enumerate(moved)]
+    b = [t[s:, s:] if k % 2 == 0 else t[: -s, : -s] for k, t in enumerate(targets)]
+    return score(a, b)
 
 
 # -- judging ------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ fine-tuning; it runs data-parallel under `accelerate launch`.
 from __future__ import annotations
 
 import threading
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -139,7 +140,8 @@ def train_base(
         atomic.write_json(
             Path(out) / "training.json",
             {"steps": result.steps, "wall_s": round(result.wall_s, 1), "pairs": len(data), "prompts": sorted(set(data.prompts)),
-             "device": trainer.device.type, "threads": torch.get_num_threads()},  # where the time was spent, for the card
+             "device": trainer.device.type, "threads": torch.get_num_threads(),  # where the time was spent, for the card
+             "settings": asdict(settings)},
         )
     return result
 

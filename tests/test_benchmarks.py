@@ -80,11 +80,20 @@ def test_base_card_quick_mode_judges_seen_and_held_out_concepts():
     text = quick("benchmarks.base_card")
     assert "### Concepts it was trained on" in text and "### Held-out concepts (never seen)" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith(("| concept", "| photo"))]
-    judged = [r for r in rows if len(r.split("|")) == 10]
+    judged = [r for r in rows if len(r.split("|")) == 11]
     assert len(judged) == 2  # one trained-on concept, one held-out
     photos = [r for r in rows if r not in judged]
     assert len(photos) == len(samples.SAMPLES) and all(r.split("|")[4].strip() for r in photos)  # each photo with its licence
     assert "e2gan train-base --preset shipped" in text
+
+
+def test_layout_agreement_tells_an_edit_on_the_photo_from_one_placed_in_the_frame():
+    from benchmarks.quality import judging_crops, layout_agreement, teacher_edits
+
+    crops = judging_crops(64)[:4]
+    agree = {k: layout_agreement(k, teacher_edits(k, crops, seed=0), 64)["psnr"] for k in ("pixel_art", "stained_glass")}
+    assert agree["pixel_art"] >= 50  # 8 px blocks: moving the photo one grid cell moves the blocks with it
+    assert agree["stained_glass"] < 20  # panes seeded on a frame-wide grid do not move with the photo
 
 
 def test_base_card_says_where_the_training_time_was_spent():

@@ -95,6 +95,7 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--crop", type=int, default=None, help="training crop size in px (multiple of 8)")
     g.add_argument("--batch-size", type=int, default=None)
     g.add_argument("--lr", type=float, default=None, help="generator learning rate")
+    g.add_argument("--beta1", type=float, default=None, help="Adam's β1 (0.9 for regression; pix2pix's GAN: 0.5)")
     g.add_argument("--seed", type=int, default=None)
     g.add_argument("--checkpoint-every", type=int, default=None)
     g.add_argument("--sample-every", type=int, default=None)
