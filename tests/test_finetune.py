@@ -160,11 +160,13 @@ def test_two_process_accelerate_train_base(tmp_path):
 def test_train_base_saves_the_generator_options_it_was_given(tmp_path):
     out = tmp_path / "base"
     cmd = [sys.executable, "-m", "e2gan.cli", "train-base", "--out", str(out), "--concepts", "old_photo", "--width", "4",
-           "--head-width", "8", "--frame-coords", "--crop", "32", "--steps", "2", "--batch-size", "1"]  # fmt: skip
+           "--head-width", "8", "--frame-coords", "--crop", "32", "--steps", "2", "--batch-size", "1", "--beta1", "0.9"]  # fmt: skip
     result = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     config = load_generator(out).config
     assert config.frame_coords and config.head_width == 8 and config.width == 4
+    recipe = json.loads((out / "training.json").read_text())["settings"]  # what its card states
+    assert recipe["beta1"] == 0.9 and recipe["crop"] == 32 and recipe["steps"] == 2
 
 
 def test_the_shipped_base_preset_lists_exactly_the_concepts_the_shipped_base_saw():
