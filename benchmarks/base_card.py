@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -27,6 +28,7 @@ from e2gan.base_model import base_preset, trained_concepts
 from e2gan.filters import shipped_base
 from e2gan.models.weights import load_generator
 from e2gan.teachers.offline import EDITS
+from e2gan.train import TrainSettings
 
 
 # Trained concepts in the sample grid: strokes, flat colour with outlines, and blocks on the image grid.
@@ -75,7 +77,7 @@ def trained_on(training: dict, info: dict) -> str:
 
 
 def _precision(recipe: dict) -> str:
-    p = recipe.get("precision", "auto")
+    p = recipe["precision"]
     return {"auto": "fp32 on a CPU (bf16 on a GPU that has it)", "fastest": "bf16 autocast where the device has it"}.get(p, p)
 
 
@@ -83,7 +85,8 @@ def card(base: Path, training: dict, preset: dict, seen: list[list], held: list[
     headers = ["concept", "judging crops", "base PSNR dB", "base SSIM", "do nothing PSNR dB", "colour lookup PSNR dB",
                "teacher vs itself (another seed) PSNR dB", "teacher vs itself (photo moved 8 px) PSNR dB",
                "≥ +3 dB over nothing and beats the lookup"]  # fmt: skip
-    recipe, secs = training.get("settings", preset["train"]), training["wall_s"]
+    # bases trained before they recorded their settings: the preset's recipe on TrainSettings' defaults
+    recipe, secs = training.get("settings") or {**asdict(TrainSettings()), **preset["train"]}, training["wall_s"]
     config = json.loads((base / "config.json").read_text())
     took = f"{secs / 3600:.1f} h" if secs >= 3600 else f"{secs / 60:.0f} minutes"
     where = trained_on(training, info)
@@ -99,7 +102,7 @@ adds LoRA adapters on its crucial layers instead of training a generator from sc
   saturation), {len(training["prompts"])} phrasings of {len(seen)} concepts. The judging photos are never used.
   **Held out** (never seen, kept for evaluation): {", ".join(EDITS[k].title for k in preset["held_out"])}.
 - **Training**: {training["steps"]:,} steps, batch {recipe["batch_size"]} of {recipe["crop"]} px crops (on the generator's 8 px grid) from pairs at
-  {preset["pixel_scale"]} px (the pixel scale filters run at), lr {recipe["lr"]} (Adam β1 {recipe.get("beta1", 0.5)}), L1 + edge loss (weight
+  {preset["pixel_scale"]} px (the pixel scale filters run at), lr {recipe["lr"]} (Adam β1 {recipe["beta1"]}), L1 + edge loss (weight
   {recipe["edge_weight"]}), no adversarial term, moving average {recipe["ema"]}, seed {recipe["seed"]}, {_precision(recipe)};
   {took} on {where}.
 - **Reproduce**: `e2gan train-base --preset shipped` (resumes from its checkpoints if interrupted).
