@@ -21,7 +21,9 @@ import torch
 import numpy as np
 from PIL import Image
 
-from benchmarks.quality import judging_crops, layout_agreement, reference_rows, runner_for, score, teacher_edits, training_pairs
+from benchmarks.quality import (
+    judging_crops, layout_agreement, psnr_cell, reference_rows, runner_for, score, teacher_edits, training_pairs,
+)
 from benchmarks.report import machine, table
 from e2gan import samples
 from e2gan.base_model import base_preset, trained_concepts
@@ -48,12 +50,8 @@ def judge(generator, concepts: list[str], crops, pixel_scale: int) -> list[list]
         ok = base["psnr"] >= nothing["psnr"] + 3 and base["psnr"] > floor["psnr"]
         agreement, moved = ref["agreement"]["psnr"], layout_agreement(key, targets, pixel_scale)["psnr"]
         rows.append([EDITS[key].title, len(crops), f"{base['psnr']:.2f}", f"{base['ssim']:.3f}", f"{nothing['psnr']:.2f}",
-                     f"{floor['psnr']:.2f}", _db(agreement), _db(moved), "yes" if ok else "**no**"])  # fmt: skip
+                     f"{floor['psnr']:.2f}", psnr_cell(agreement), psnr_cell(moved), "yes" if ok else "**no**"])  # fmt: skip
     return rows
-
-
-def _db(psnr: float) -> str:
-    return "identical" if psnr >= 50 else f"{psnr:.2f}"
 
 
 def sample_grid(generator, concepts: list[str], crops, pixel_scale: int, photos: int = 2) -> Image.Image:

@@ -240,7 +240,7 @@ def render(results: dict, arms: list[str], grids: bool = True) -> str:
         cells = [TITLES[name] + (_seeds(seeds, most) if name in arms else "")]
         for c in concepts:
             r = results[c].get(name)
-            cells.append("–" if r is None else fmt([x["psnr"] for x in r]) if isinstance(r, list) else _psnr_cell(r["psnr"]))
+            cells.append("–" if r is None else fmt([x["psnr"] for x in r]) if isinstance(r, list) else psnr_cell(r["psnr"]))
         per_seed = [np.mean([_seed_mean(results[c][name], "psnr", s) for c in concepts]) for s in range(seeds)] if len(have) == len(concepts) else []
         cells.append("–" if not per_seed or (name == "agreement" and max(per_seed) >= 50) else fmt(per_seed))  # a mean with "identical" in it means nothing
         rows.append(cells)
@@ -276,7 +276,7 @@ def _seeds(n: int, most: int) -> str:
     return f" ({n}–{most} seeds)" if most > n else f" ({n} seed{'s' if n > 1 else ''})"
 
 
-def _psnr_cell(value: float) -> str:
+def psnr_cell(value: float) -> str:
     return "identical" if value >= 99 else f"{value:.2f}"  # e2gan.evaluate.psnr caps equal images at 100 dB
 
 

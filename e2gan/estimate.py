@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from e2gan.train import TrainSettings
 
 
+UNTIMED = 2  # steps run before timing: the first ones pay for allocation and kernel setup
+
+
 @dataclass(frozen=True)
 class Estimate:
     steps: int
@@ -56,19 +59,19 @@ def step_cost(
     generator: its crops, batch, precision (bf16 autocast changes a CPU step's cost by tens of percent) and
     moving average, measured once per process and recipe."""
     timed = step_settings(run, adversarial, steps)
-    return _timed_steps(mode, steps, tuple(sorted(asdict(timed).items())))
+    return _timed_steps(mode, tuple(sorted(asdict(timed).items())))
 
 
 def step_settings(run: "TrainSettings", adversarial: bool, steps: int = 5) -> "TrainSettings":
-    """`run` cut to two untimed and `steps` timed steps of one kind, without checkpoints or samples."""
-    return replace(run, steps=steps + 2, gan_from=0.0 if adversarial else 1.0, checkpoint_every=10**9,
+    """`run` cut to `UNTIMED` and `steps` timed steps of one kind, without checkpoints or samples."""
+    return replace(run, steps=UNTIMED + steps, gan_from=0.0 if adversarial else 1.0, checkpoint_every=10**9,
                    sample_every=10**9)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=16)
-def _timed_steps(mode: str, steps: int, settings_items: tuple) -> tuple[float, float]:
-    """The median of `steps` timed steps after two untimed ones (the first steps pay for allocation and
-    kernel setup); settings as hashable items, so the cache keys on the whole recipe."""
+def _timed_steps(mode: str, settings_items: tuple) -> tuple[float, float]:
+    """The median of the timed steps after `UNTIMED` ones; settings as hashable items, so the cache keys on
+    the whole recipe."""
     import numpy as np
     import psutil
     import torch
@@ -91,10 +94,10 @@ def _timed_steps(mode: str, steps: int, settings_items: tuple) -> tuple[float, f
         trainer = Trainer(g, data, text, settings, Path(tmp))
         if dev.type == "cuda":
             torch.cuda.reset_peak_memory_stats()
-        for step in range(2):  # warm-up
+        for step in range(UNTIMED):
             trainer.train_step(step)
         times = []
-        for step in range(2, steps + 2):
+        for step in range(UNTIMED, settings.steps):
             start = time.perf_counter()
             trainer.train_step(step)
             times.append(time.perf_counter() - start)
