@@ -33,8 +33,8 @@ from e2gan.teachers.offline import EDITS
 from e2gan.train import TrainSettings
 
 
-# Trained concepts in the sample grid: strokes, flat colour with outlines, and blocks on the image grid.
-SHOWN = ["pencil_sketch", "cartoon", "pixel_art"]
+# Trained concepts in the sample grid: the four nearest the card's bar (posterised outlines, blocks, a mesh, panes).
+SHOWN = ["cartoon", "pixel_art", "low_poly", "stained_glass"]
 
 
 def judge(generator, concepts: list[str], crops, pixel_scale: int) -> list[list]:
@@ -114,13 +114,13 @@ adds LoRA adapters on its crucial layers instead of training a generator from sc
 On the judging photos (`e2gan.samples.JUDGING`, never trained on), through the runtime's path. Higher is
 better. "Do nothing" returns the photo unchanged; the colour lookup is fitted in closed form on the sample
 set's pairs of that concept (`e2gan.colour_lookup`): the floor any learned filter must beat. "Teacher vs
-itself" renders the edit with another seed: where it is low the edit is random (low poly's triangles), and
-no filter can predict the random part; learning the average edit scores at most about 3 dB above it.
-"Photo moved 8 px" renders the edit of the same scene placed one cell of the generator's grid further in
-the frame and compares the overlap: where it is low, the edit's layout hangs on the frame rather than on
-the photo, which is all a filter sees. Stained glass is the extreme: its panes come from a segmentation
-seeded on a frame-wide grid, so the teacher itself, moved 8 px, scores below doing nothing. A filter can
-learn the look of its panes but not where the teacher puts them, and by PSNR the +3 dB bar is out of reach.
+itself" renders the edit with another seed: where it is low the edit is random (winter's snowfall, old
+photo's grain and scratches), and no filter can predict the random part; learning the average edit scores
+at most about 3 dB above it. "Photo moved 8 px" renders the edit of the same scene placed one cell of the
+generator's grid further in the frame and compares the overlap: where it is low, the edit's layout hangs
+on the frame rather than on the photo (old photo's vignette), which a filter, seeing only the photo, can
+place only near the frame's borders. Low poly's mesh and stained glass's panes grow from the photo's own
+corners, so they move with the subject.
 
 ### Concepts it was trained on
 

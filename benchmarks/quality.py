@@ -114,8 +114,8 @@ def teacher_edits(concept: str, photos: list, seed: int) -> list[np.ndarray]:
 def layout_agreement(concept: str, targets: list[np.ndarray], pixel_scale: int = PIXEL_SCALE, shift: int = 8) -> dict[str, float]:
     """The teacher against itself with the photo moved `shift` px in the frame (one cell of the generator's
     grid, which a filter can see), compared where the two views overlap: where it is low, the edit's layout
-    hangs on the frame rather than the photo (stained glass's panes come from a segmentation seeded on a
-    frame-wide grid), and a filter, which only sees the photo, cannot place it."""
+    hangs on the frame rather than the photo (old photo's vignette), and a filter that only sees the photo
+    cannot place it."""
     moved = teacher_edits(concept, judging_crops(pixel_scale, shift)[: len(targets)], seed=0)
     s = shift  # crop 2k is top-left (moved content sits s px up-left), crop 2k+1 bottom-right (s px down-right)
     a = [m[: -s, : -s] if k % 2 == 0 else m[s:, s:] for k, m in enumerate(moved)]

@@ -208,29 +208,32 @@ def thermal(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Arra
     return cv2.cvtColor(coloured, cv2.COLOR_BGR2RGB)
 
 
+def _corners(img: Array, n: int, min_distance: int, quality: float) -> Array:
+    """Up to `n` strong corners of the photo as (x, y) float32: chosen by the photo alone, so a mesh or panes
+    built on them move with the subject, not the frame, and a filter can learn where they go."""
+    grey = cv2.cvtColor(cv2.GaussianBlur(img, (0, 0), 1.0), cv2.COLOR_RGB2GRAY)
+    found = cv2.goodFeaturesToTrack(grey, maxCorners=n, qualityLevel=quality, minDistance=min_distance, blockSize=5)
+    return found.reshape(-1, 2) if found is not None else np.zeros((0, 2), np.float32)
+
+
 def low_poly(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
-    """Flat-shaded triangles from a Delaunay mesh over edge and random points."""
+    """Flat-shaded triangles of a Delaunay mesh over the photo's corners, each filled with its mean colour."""
     from scipy.spatial import Delaunay
 
     h, w = img.shape[:2]
+    if min(h, w) < 2:
+        return img.copy()
     n = int(120 * strength * (h * w) / 256**2) + 30
-    e = _edges(_f(img), 1.0)
-    ys, xs = np.nonzero(e > 0.3)
-    pick = rng.choice(len(ys), size=min(len(ys), n), replace=False) if len(ys) else np.array([], int)
-    pts = np.concatenate(
-        [
-            np.stack([xs[pick], ys[pick]], 1),
-            np.stack([rng.integers(0, w, n // 2), rng.integers(0, h, n // 2)], 1),
-            [[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1], [w // 2, 0], [w // 2, h - 1], [0, h // 2], [w - 1, h // 2]],
-        ]
-    ).astype(np.float32)
-    tri = Delaunay(pts)
-    out = np.zeros_like(img)
+    xs, ys = sorted({*range(0, w, 32), w - 1}), sorted({*range(0, h, 32), h - 1})
+    rim = sorted({(x, y) for x in xs for y in (0, h - 1)} | {(x, y) for y in ys for x in (0, w - 1)})
+    pts = np.concatenate([_corners(img, n, max(4, round(10 / strength**0.5)), 0.01), np.float32(rim)])
     blurred = cv2.GaussianBlur(img, (0, 0), 2.0)
-    for simplex in tri.simplices:
-        corners = pts[simplex].astype(np.int32)
-        cx, cy = corners.mean(0).astype(int)
-        colour = blurred[min(cy, h - 1), min(cx, w - 1)].tolist()
+    out = np.zeros_like(img)
+    for simplex in Delaunay(pts).simplices:
+        corners = np.round(pts[simplex]).astype(np.int32)
+        mask = np.zeros((h, w), np.uint8)
+        cv2.fillConvexPoly(mask, corners, 1)
+        colour = cv2.mean(blurred, mask)[:3] if mask.any() else blurred[corners[0, 1], corners[0, 0]].tolist()
         cv2.fillConvexPoly(out, corners, colour, lineType=cv2.LINE_8)
     return out
 
@@ -255,19 +258,23 @@ def bronze_relief(img: Array, rng: np.random.Generator, strength: float = 1.0) -
 
 
 def stained_glass(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
-    """Superpixel panes of saturated colour separated by dark lead lines."""
-    from skimage.segmentation import find_boundaries, slic
+    """Panes of saturated colour separated by dark lead lines, grown from the photo's corners along its edges
+    (a compact watershed), so they outline the subject and move with it."""
+    from skimage.segmentation import find_boundaries, watershed
 
     h, w = img.shape[:2]
-    segments = slic(img, n_segments=int(150 * strength * h * w / 256**2) + 20, compactness=12, start_label=0)
+    seeds = np.round(_corners(img, int(150 * strength * h * w / 256**2) + 20, 12, 0.002)).astype(int)
+    markers = np.zeros((h, w), np.int32)
+    markers[seeds[:, 1], seeds[:, 0]] = np.arange(1, len(seeds) + 1)
     x = _f(img)
-    means = np.zeros((segments.max() + 1, 3), np.float32)
-    np.add.at(means, segments.ravel(), x.reshape(-1, 3))
-    counts = np.bincount(segments.ravel(), minlength=len(means))[:, None]
-    flat = (means / np.maximum(counts, 1))[segments]
+    panes = watershed(_edges(x, 1.5), markers, compactness=0.002) if len(seeds) else np.ones((h, w), np.int32)
+    means = np.zeros((panes.max() + 1, 3), np.float32)
+    np.add.at(means, panes.ravel(), x.reshape(-1, 3))
+    counts = np.bincount(panes.ravel(), minlength=len(means))[:, None]
+    flat = (means / np.maximum(counts, 1))[panes]
     lum = _grey(flat)[..., None]
     vivid = np.clip(lum + 1.6 * (flat - lum), 0, 1) * 1.1
-    lead = cv2.dilate(find_boundaries(segments).astype(np.uint8), np.ones((2, 2), np.uint8)).astype(bool)
+    lead = cv2.dilate(find_boundaries(panes).astype(np.uint8), np.ones((2, 2), np.uint8)).astype(bool)
     return _u8(np.where(lead[..., None], 0.05, vivid))
 
 
