@@ -263,7 +263,8 @@ def stained_glass(img: Array, rng: np.random.Generator, strength: float = 1.0) -
     from skimage.segmentation import find_boundaries, watershed
 
     h, w = img.shape[:2]
-    seeds = np.round(_corners(img, int(150 * strength * h * w / 256**2) + 20, 12, 0.002)).astype(int)
+    n, spacing = int(150 * strength * h * w / 256**2) + 20, max(4, round(12 / strength**0.5))  # stronger: smaller panes
+    seeds = np.round(_corners(img, n, spacing, 0.002)).astype(int)
     markers = np.zeros((h, w), np.int32)
     markers[seeds[:, 1], seeds[:, 0]] = np.arange(1, len(seeds) + 1)
     x = _f(img)
