@@ -33,7 +33,7 @@ from e2gan.teachers.offline import EDITS
 from e2gan.train import TrainSettings
 
 
-# Trained concepts in the sample grid: the four nearest the card's bar (posterised outlines, blocks, a mesh, panes).
+# Trained concepts in the sample grid: outlines, blocks, and the two teachers that build a mesh or panes.
 SHOWN = ["cartoon", "pixel_art", "low_poly", "stained_glass"]
 
 
@@ -118,9 +118,10 @@ itself" renders the edit with another seed: where it is low the edit is random (
 photo's grain and scratches), and no filter can predict the random part; learning the average edit scores
 at most about 3 dB above it. "Photo moved 8 px" renders the edit of the same scene placed one cell of the
 generator's grid further in the frame and compares the overlap: where it is low, the edit's layout hangs
-on the frame rather than on the photo (old photo's vignette), which a filter, seeing only the photo, can
-place only near the frame's borders. Low poly's mesh and stained glass's panes grow from the photo's own
-corners, so they move with the subject.
+on the frame rather than on the photo (pop art's halftone dots, old photo's vignette), which a filter,
+seeing only the photo, can place only near the frame's borders. Low poly's mesh and stained glass's panes
+grow from the photo's own corners, so they mostly move with the subject (the corners found near the frame's
+edges still depend on it).
 
 ### Concepts it was trained on
 

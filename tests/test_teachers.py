@@ -110,19 +110,11 @@ def test_look_grid_with_a_diffusion_teacher(tiny_ip2p, photos):
     ]  # fmt: skip
 
 
-def test_low_poly_and_stained_glass_build_their_layout_on_the_photo_not_the_frame():
-    """Their mesh and panes grow from the photo's corners, so moving the photo in the frame moves the corners
-    with it (away from the borders), and a filter, which only sees the photo, can learn where they go."""
-    from e2gan.samples import iter_samples
-    from e2gan.teachers.offline_edits import _corners
-    import io
 
-    loaded = dict(iter_samples())
-    big = np.asarray(images.normalise(Image.open(io.BytesIO(loaded["astronaut.png"]())).convert("RGB"), 136))
-    found = [_corners(np.ascontiguousarray(view), 200, 12, 0.002) + shift for view, shift in ((big[:128, :128], 0), (big[8:, 8:], 8))]
-    inner = [{tuple(p) for p in np.round(c).astype(int) if (p >= 16).all() and (p < 120).all()} for c in found]
-    assert len(inner[0]) >= 20 and len(inner[0] & inner[1]) >= 0.9 * max(map(len, inner))
-    photo = np.ascontiguousarray(big[:128, :128])
-    for key in ("low_poly", "stained_glass"):
-        edits = [EDITS[key].fn(photo, np.random.default_rng(seed)) for seed in (0, 1)]
-        assert np.array_equal(*edits), f"{key} should not depend on the seed"
+@pytest.mark.parametrize("key", ["low_poly", "stained_glass"])
+def test_mesh_and_panes_come_from_the_photo_not_the_seed(key, photos):
+    """Their layout is the photo's corners (where it sits in the frame: tests/test_benchmarks.py), so two
+    seeds give the same edit and a filter has no random part to miss."""
+    square = np.asarray(photos[0])
+    edits = [EDITS[key].fn(square, np.random.default_rng(seed)) for seed in (0, 1)]
+    assert np.array_equal(*edits)
