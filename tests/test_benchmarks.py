@@ -98,7 +98,6 @@ def test_layout_agreement_tells_an_edit_on_the_photo_from_one_placed_in_the_fram
     assert agree["old_photo"] < 25  # the vignette and the film's grain stay where the frame puts them
 
 
-
 def test_low_poly_and_stained_glass_move_with_the_photo():
     """Their mesh and panes grow from the photo's corners: moved one grid cell in the frame, each teacher
     agrees with itself far better than the random mesh (21.0 dB on these crops) and the frame-seeded panes
@@ -109,6 +108,7 @@ def test_low_poly_and_stained_glass_move_with_the_photo():
     concepts = ("low_poly", "stained_glass")
     agree = {k: layout_agreement(k, teacher_edits(k, crops, seed=0), 256)["psnr"] for k in concepts}
     assert agree["low_poly"] > 24 and agree["stained_glass"] > 14, agree
+
 
 def test_base_card_says_where_the_training_time_was_spent():
     from benchmarks.base_card import trained_on

@@ -110,7 +110,6 @@ def test_look_grid_with_a_diffusion_teacher(tiny_ip2p, photos):
     ]  # fmt: skip
 
 
-
 @pytest.mark.parametrize("key", ["low_poly", "stained_glass"])
 def test_mesh_and_panes_come_from_the_photo_not_the_seed(key, photos):
     """Their layout is the photo's corners (where it sits in the frame: tests/test_benchmarks.py), so two

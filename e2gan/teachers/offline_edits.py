@@ -261,7 +261,7 @@ def bronze_relief(img: Array, rng: np.random.Generator, strength: float = 1.0) -
 
 def stained_glass(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
     """Panes of saturated colour separated by dark lead lines, grown from the photo's corners along its edges
-    (a compact watershed), so they outline the subject and move with it."""
+    (a compact watershed), so they outline the subject and mostly move with it."""
     from skimage.segmentation import find_boundaries, watershed
 
     h, w = img.shape[:2]
