@@ -31,7 +31,7 @@ from torch import nn
 
 from benchmarks.quality import judging_crops, run_parts, runner_for, score, training_pairs, teacher_edits
 from benchmarks.report import RESULTS, machine, publish, table
-from benchmarks.run_store import RunStore, file_digest, fingerprint
+from benchmarks.run_store import Key, RunStore, file_digest
 from e2gan.base_model import base_preset
 from e2gan.filters import shipped_base, text_function
 from e2gan.finetune import build_generator
@@ -122,14 +122,14 @@ def variant_settings(v: Variant, pairs: int, steps: int | None, seed: int) -> Tr
     return settings
 
 
-def variant_key(v: Variant, data, crops, steps: int | None, base: Path) -> str:
+def variant_key(v: Variant, data, crops, steps: int | None, base: Path) -> Key:
     """Everything that decides a variant's result except the seed: a stored run counts only while it matches."""
     parts = {"mode": v.mode, "network": v.network.__name__, "preset": v.preset, **run_parts(variant_settings(v, len(data), steps, seed=0), data, crops)}
     if v.mode == "scratch":
         parts["generator"] = asdict(GeneratorConfig(**v.config))
     else:
         parts["lora"], parts["base"] = asdict(LoraSettings(**v.lora)), file_digest(base / "model.safetensors")
-    return fingerprint(parts)
+    return Key(parts)
 
 
 def train_variant(v: Variant, data, crops, targets, steps: int | None, seed: int, base: Path) -> dict:

@@ -20,7 +20,7 @@ import torch
 
 from benchmarks.quality import ARMS, arm_key, judging_crops, teacher_edits, train_arm
 from benchmarks.report import RESULTS, machine, publish, table
-from benchmarks.run_store import RunStore, fingerprint
+from benchmarks.run_store import Key, RunStore
 from e2gan.base_model import base_preset, concept_pairs
 from e2gan.data import PairData
 from e2gan.filters import shipped_base
@@ -118,7 +118,7 @@ def main() -> None:
         arms = {f"{m}-{k}": (m, k) for k in ks for m in METHODS} | {"all": ("all", len(data))}
         for name, (method, k) in arms.items():
             steps = overrides.get("steps") or get_preset(ARMS[ARM].preset).train_settings(k, ARMS[ARM].mode).steps
-            key = fingerprint({"arm": arm_key(ARM, data, crops, base, {**overrides, "steps": steps}), "method": method, "k": k})
+            key = Key({"arm": arm_key(ARM, data, crops, base, {**overrides, "steps": steps}), "method": method, "k": k})
             for seed in range(seeds):
                 if (run := store.get(concept, name, seed, key)) is None:
                     train = data if method == "all" else subset(data, k, method, seed)

@@ -33,7 +33,7 @@ from PIL import Image
 from benchmarks.bases import one_concept_base
 from benchmarks.plot import COLOURS, line_chart, side_by_side
 from benchmarks.report import RESULTS, machine, publish, table
-from benchmarks.run_store import SHOWN, RunStore, array_digest, file_digest, fingerprint
+from benchmarks.run_store import SHOWN, Key, RunStore, array_digest, file_digest
 from e2gan import images, samples
 from e2gan.base_model import base_preset
 from e2gan.callbacks import TrainCallback
@@ -363,7 +363,7 @@ def grid(crops, targets, rows: dict[str, list[np.ndarray]], n: int = SHOWN) -> I
 
 
 # -- the run ------------------------------------------------------------------------------------------
-def arm_key(arm: str, data: PairData, crops: list[np.ndarray], base: Path | None, overrides: dict) -> str | None:
+def arm_key(arm: str, data: PairData, crops: list[np.ndarray], base: Path | None, overrides: dict) -> Key | None:
     """Everything that decides an arm's result except the seed: a stored run counts only while it matches.
     None when the arm's base has not been trained yet (no stored run can match)."""
     mode = ARMS[arm].mode
@@ -379,7 +379,7 @@ def arm_key(arm: str, data: PairData, crops: list[np.ndarray], base: Path | None
         if base is None or not (base / "model.safetensors").exists():
             return None
         parts["base"] = file_digest(base / "model.safetensors")
-    return fingerprint(parts)
+    return Key(parts)
 
 
 def run_parts(settings: TrainSettings, data: PairData, crops: list[np.ndarray]) -> dict:
@@ -412,6 +412,8 @@ def main() -> None:
     parser.add_argument("--device", default=None, help="train on this device (default: the preset's, auto); "
                         "a GPU's runs are kept and published apart from the CPU's")
     parser.add_argument("--fresh", action="store_true", help="re-train the requested arms even where stored runs match")
+    parser.add_argument("--plan", action="store_true", help="say which stored runs would be re-used and why the others "
+                        "no longer match, then stop without training")
     parser.add_argument("--quick", action="store_true", help="seconds-long run: one concept, tiny steps")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -423,7 +425,7 @@ def main() -> None:
         concepts, args.steps, args.seeds, args.every = concepts[:1], 2, 1, 1
     info = machine()
     bases = {"shipped": args.base or shipped_base(), None: None}
-    wanted = any(ARMS[a].base == "one-concept" for a in arms)  # trained once (minutes), then kept
+    wanted = not args.plan and any(ARMS[a].base == "one-concept" for a in arms)  # trained once (minutes), then kept
     bases["one-concept"] = one_concept_base(steps=2 if args.quick else None, train=wanted)
     crops = judging_crops()[: 4 if args.quick else None]  # quick: two photos keep pix2pix's inference short
     overrides = {"steps": args.steps} if args.steps else {}
@@ -440,6 +442,10 @@ def main() -> None:
         targets = judged[concept] = teacher_edits(concept, crops, seed=0)
         results[concept] = {"crops": len(crops), **reference_rows(concept, data, crops, targets)}
         keys = {arm: arm_key(arm, data, crops, bases[ARMS[arm].base], overrides) for arm in ARMS}
+        for line in plan(store, concept, arms, keys, args.seeds, args.fresh):
+            print(line, flush=True)
+        if args.plan:
+            continue
         for arm in arms:
             for seed in range(args.seeds):
                 if store.get(concept, arm, seed, keys[arm]) is None or args.fresh:
@@ -450,6 +456,8 @@ def main() -> None:
         for arm in ARMS:  # every stored arm that matches what ships, not only the ones trained now
             if runs := store.seeds(concept, arm, keys[arm]):
                 results[concept][arm] = runs
+    if args.plan:
+        return
     shown_arms = [a for a in ARMS if any(a in results[c] for c in concepts)]  # partial arms show "–" where missing
     body = render(results, shown_arms, grids=name == "quality")
     if args.quick:
@@ -458,6 +466,19 @@ def main() -> None:
     if name == "quality":  # the CPU's grids and curves show the filters; a GPU's section is its tables
         body += "\n\n" + save_pictures(store, crops, judged, results, shown_arms)
     publish(name, _command(args, shown_arms, results, concepts), info, _note(store, results, concepts, shown_arms) + "\n\n" + body, {"results": results})
+
+
+def plan(store: RunStore, concept: str, arms: list[str], keys: dict, seeds: int, fresh: bool) -> list[str]:
+    """One line per requested arm: how many of its seeds are re-used and how many train, and why stored runs that
+    no longer match do not count (another device or precision, a changed preset, base or data)."""
+    lines = []
+    for arm in arms:
+        kept = 0 if fresh else len(store.seeds(concept, arm, keys[arm])[:seeds])
+        line = f"{concept} {arm}: {kept} of {seeds} seed(s) stored, {seeds - kept} to train"
+        if kept < seeds and (why := store.stale(concept, arm, keys[arm])):
+            line += f" ({why})"
+        lines.append(line)
+    return lines
 
 
 def save_pictures(store: RunStore, crops, judged: dict, results: dict, arms: list[str]) -> str:

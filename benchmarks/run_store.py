@@ -2,9 +2,11 @@
 sessions apart on a CPU publish together, and a stopped benchmark resumes where it stopped.
 
 A run is stored under (concept, arm, seed) with a fingerprint of everything that decides its result (the
-arm's settings, the base weights, the judging set); a run whose fingerprint no longer matches what would
-run now is ignored, so a changed preset or a re-trained base can never publish an old number. The first
-seed's outputs on the first few judging crops are kept as a JPEG strip for the grids.
+arm's settings, the base weights, the judging set, the device and precision); a run whose fingerprint no
+longer matches what would run now is ignored, so a changed preset or a re-trained base can never publish an
+old number. Each run also keeps the parts its fingerprint was made from, so a run that stops matching says
+why (a machine whose CPU has no native bf16 trains in fp32: another result, not the same one slower). The
+first seed's outputs on the first few judging crops are kept as a JPEG strip for the grids.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,6 +27,33 @@ SHOWN = 6  # judging crops kept per (concept, arm) for the grids
 def fingerprint(parts: dict) -> str:
     """A short stable hash of the JSON-able settings that decide a run's result."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Key:
+    """What decides a run's result (JSON-able parts; a part may be another Key, hashed as its digest)."""
+
+    parts: dict
+
+    @property
+    def digest(self) -> str:
+        return fingerprint({k: v.digest if isinstance(v, Key) else v for k, v in self.parts.items()})
+
+    def explained(self) -> dict:
+        """The parts as stored beside a run, nested keys spelled out."""
+        return json.loads(json.dumps({k: v.explained() if isinstance(v, Key) else v for k, v in self.parts.items()}, default=str))
+
+
+def differences(old: dict, new: dict, path: str = "") -> list[str]:
+    """`part: old → new` for every leaf that differs between two explained keys."""
+    out = []
+    for k in sorted(set(old) | set(new)):
+        a, b, name = old.get(k), new.get(k), f"{path}{k}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += differences(a, b, name + ".")
+        elif a != b:
+            out.append(f"{name}: {a!r} → {b!r}")
+    return out
 
 
 def array_digest(arrays: list[np.ndarray]) -> str:
@@ -50,19 +80,32 @@ class RunStore:
         if folder is not None and (folder / "runs.json").exists():
             self.runs = json.loads((folder / "runs.json").read_text())["runs"]
 
-    def get(self, concept: str, arm: str, seed: int, key: str) -> dict | None:
+    def get(self, concept: str, arm: str, seed: int, key: Key | None) -> dict | None:
+        """None also where nothing can match (`key` None: the arm's base is not trained yet)."""
         run = self.runs.get(f"{concept}/{arm}/{seed}")
-        return run if run is not None and run.get("fingerprint") == key else None
+        return run if run is not None and key is not None and run.get("fingerprint") == key.digest else None
 
-    def seeds(self, concept: str, arm: str, key: str) -> list[dict]:
+    def seeds(self, concept: str, arm: str, key: Key | None) -> list[dict]:
         """The stored runs of an arm with this fingerprint, in seed order (seeds 0, 1, ... without gaps)."""
         out = []
         while (run := self.get(concept, arm, len(out), key)) is not None:
             out.append(run)
         return out
 
-    def put(self, concept: str, arm: str, seed: int, key: str, run: dict, outputs: list[np.ndarray] | None) -> None:
-        stamp = {"fingerprint": key, "measured": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    def stale(self, concept: str, arm: str, key: Key | None) -> str | None:
+        """Why the stored runs of an arm that no longer match `key` do not count (None if there are none)."""
+        if key is None:
+            return "its base is not trained yet"
+        old = [r for name, r in self.runs.items() if name.rsplit("/", 1)[0] == f"{concept}/{arm}" and r.get("fingerprint") != key.digest]
+        if not old:
+            return None
+        runs = f"{len(old)} stored run{'s' if len(old) > 1 else ''} measured {old[0].get('measured', '?')}"
+        if "decided_by" not in old[0]:
+            return f"{runs}: stored before runs kept what decided them"
+        return f"{runs}: " + "; ".join(differences(old[0]["decided_by"], key.explained()) or ["another fingerprint"])
+
+    def put(self, concept: str, arm: str, seed: int, key: Key, run: dict, outputs: list[np.ndarray] | None) -> None:
+        stamp = {"fingerprint": key.digest, "decided_by": key.explained(), "measured": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                  "load_avg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}  # fmt: skip
         self.runs[f"{concept}/{arm}/{seed}"] = {**run, **stamp}
         if outputs is not None:

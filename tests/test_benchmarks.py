@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks import inference
 from e2gan import samples
-from benchmarks.run_store import RunStore
+from benchmarks.run_store import Key, RunStore, fingerprint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -135,13 +135,28 @@ def test_quality_quick_mode_reports_references_and_learned_arms():
 
 
 def test_quality_runs_count_only_while_their_settings_match(tmp_path):
+    a = Key({"settings": {"lr": 0.008}, "device": "cpu torch.bfloat16 torch 2.14.1"})
+    b = Key({"settings": {"lr": 0.008}, "device": "cpu torch.float32 torch 2.14.1"})  # a CPU without native bf16
     store = RunStore(tmp_path / "runs")
-    store.put("ink", "pix2pix", 0, "key-a", {"psnr": 20.0}, [np.zeros((8, 8, 3), np.uint8)] * 3)
-    store.put("ink", "pix2pix", 1, "key-a", {"psnr": 21.0}, None)
+    store.put("ink", "pix2pix", 0, a, {"psnr": 20.0}, [np.zeros((8, 8, 3), np.uint8)] * 3)
+    store.put("ink", "pix2pix", 1, a, {"psnr": 21.0}, None)
     again = RunStore(tmp_path / "runs")  # a later invocation, maybe another session
-    assert [r["psnr"] for r in again.seeds("ink", "pix2pix", "key-a")] == [20.0, 21.0]
-    assert again.seeds("ink", "pix2pix", "key-b") == [] and again.get("ink", "pix2pix", 0, "key-b") is None
+    assert [r["psnr"] for r in again.seeds("ink", "pix2pix", a)] == [20.0, 21.0]
+    assert again.seeds("ink", "pix2pix", b) == [] and again.get("ink", "pix2pix", 0, b) is None
     assert len(again.outputs("ink", "pix2pix")) == 3
+    assert again.stale("ink", "pix2pix", a) is None
+    why = again.stale("ink", "pix2pix", b)  # a run that stops matching says which part changed
+    assert why.startswith("2 stored runs") and "device: 'cpu torch.bfloat16 torch 2.14.1' → 'cpu torch.float32 torch 2.14.1'" in why
+    assert "settings" not in why
+
+
+def test_run_keys_hash_as_the_fingerprints_stored_before_them():
+    """Runs stored before keys kept their parts must still match: a key hashes its parts, a nested key as its digest."""
+    inner = Key({"arm": "quick-lora", "pairs": "d4b04205e6581b4a"})
+    assert inner.digest == fingerprint(inner.parts)
+    outer = Key({"arm": inner, "method": "random", "k": 4})
+    assert outer.digest == fingerprint({"arm": inner.digest, "method": "random", "k": 4})
+    assert outer.explained()["arm"] == {"arm": "quick-lora", "pairs": "d4b04205e6581b4a"}
 
 
 def test_ablation_quick_mode_prints_every_variant():
