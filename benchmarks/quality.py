@@ -190,11 +190,20 @@ class ArmRun:
     outputs: list = field(default_factory=list)
 
 
+def arm_recipe(arm: str, overrides: dict) -> dict:
+    """What an arm sets over its preset: its pinned recipe, then `overrides`. On a CPU the E2GAN arms train in
+    fp32: the presets' "fastest" takes bf16 only where the CPU has it natively, so runs from machines with and
+    without it would be different results that never publish together (bf16 measured the same quality:
+    ablation, Recipe; most desktop CPUs have no native bf16)."""
+    on_cpu = resolve_device(overrides.get("device", "auto")).type == "cpu"
+    return ({"precision": "fp32"} if on_cpu else {}) | dict(ARMS[arm].recipe) | overrides
+
+
 def train_arm(arm: str, data: PairData, crops, targets, seed: int, base: Path | None, overrides: dict, every: int) -> ArmRun:
     """One learned arm with its preset's settings (`overrides` replace some: quick checks)."""
     mode = ARMS[arm].mode
     preset = get_preset(ARMS[arm].preset)
-    settings = preset.train_settings(len(data), mode, seed=seed, checkpoint_every=10**9, sample_every=10**9, **(dict(ARMS[arm].recipe) | overrides))
+    settings = preset.train_settings(len(data), mode, seed=seed, checkpoint_every=10**9, sample_every=10**9, **arm_recipe(arm, overrides))
     generator = build_generator(mode, str(base) if base else None, LoraSettings() if mode == "lora" else None, seed)
     prompt = data.prompts[0]
     judge = Judge(crops, targets, prompt, PIXEL_SCALE, every)
@@ -367,7 +376,7 @@ def arm_key(arm: str, data: PairData, crops: list[np.ndarray], base: Path | None
     """Everything that decides an arm's result except the seed: a stored run counts only while it matches.
     None when the arm's base has not been trained yet (no stored run can match)."""
     mode = ARMS[arm].mode
-    settings = get_preset(ARMS[arm].preset).train_settings(len(data), mode, **(dict(ARMS[arm].recipe) | overrides))
+    settings = get_preset(ARMS[arm].preset).train_settings(len(data), mode, **arm_recipe(arm, overrides))
     parts = {"arm": arm, "mode": mode, "pixel_scale": PIXEL_SCALE, **run_parts(settings, data, crops)}
     if mode != "pix2pix":
         parts["architecture"] = ARCHITECTURE_VERSION

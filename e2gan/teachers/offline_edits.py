@@ -241,7 +241,7 @@ def low_poly(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Arr
 
 
 def pixel_art(img: Array, rng: np.random.Generator, strength: float = 1.0) -> Array:
-    """Chunky pixels in a 16-colour palette, like an 8-bit game."""
+    """Chunky 8 px blocks, each channel snapped to 4 levels (a 64-colour palette), like an 8-bit game."""
     h, w = img.shape[:2]
     block = max(2, int(round(8 * strength)))
     small = cv2.resize(img, (max(1, w // block), max(1, h // block)), interpolation=cv2.INTER_AREA)
